@@ -1,0 +1,1 @@
+# Models arrive with the seller onboarding issue; see ../shared/DESIGN.md section 3.
