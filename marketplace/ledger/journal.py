@@ -1,0 +1,293 @@
+"""The shape of every movement of money in the life of a seller order (DESIGN.md section 5).
+
+One function per movement; orders, sellers and affiliates call these and never build legs
+themselves, so the signs live in one place. Every function is idempotent through a key derived
+from a stored business id (`order-paid:<seller order id>`, `payout-created:<payout id>`).
+
+The life of a seller order of total T, platform commission c and creator commission a:
+1. paid:     cash +T | seller pending -(T-c-a) | commission pending -c | creator pending -a
+2. refunded R: the same split of R (largest remainder over T-c-a, c, a), reversed; from the pending
+   accounts before settlement, from the available accounts (and commission earned) after. A seller
+   whose available balance cannot cover its part goes into debt for the rest, never below zero.
+3. settled:  what is still pending for the order moves to available (seller, creator) and to
+   commission earned; a seller in debt pays the debt first.
+4. payout P: available -> payout in transit; when the gateway confirms, in transit -> cash out;
+   when it fails, back to available.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Sum
+
+from marketplace.errors import DomainError
+from marketplace.ledger import accounts
+from marketplace.ledger.models import LedgerEntry, LedgerTransaction
+from marketplace.ledger.services import Leg, ledger_lock_accounts, ledger_post, ledger_raw_balance
+from marketplace.money import Money
+
+
+class InsufficientBalance(DomainError):
+    code = "insufficient_balance"
+
+
+@dataclass(frozen=True)
+class OrderSplit:
+    """How a seller order's money divides: seller net, platform commission, creator commission."""
+
+    seller_id: int
+    total: Money
+    commission: Money
+    creator_id: int | None = None
+    creator_commission: Money | None = None
+
+    @property
+    def creator_amount(self) -> Money:
+        return self.creator_commission or Money.zero(self.total.currency)
+
+    @property
+    def seller_net(self) -> Money:
+        return self.total - self.commission - self.creator_amount
+
+    def parts_of(self, amount: Money) -> tuple[Money, Money, Money]:
+        """Split `amount` (a refund) pro rata over (seller net, commission, creator commission)."""
+        weights = [
+            self.seller_net.amount_minor,
+            self.commission.amount_minor,
+            self.creator_amount.amount_minor,
+        ]
+        seller, commission, creator = amount.split(weights)
+        return seller, commission, creator
+
+
+def _legs(*pairs: tuple[tuple[str, str], Money]) -> list[Leg]:
+    """Legs from (account, amount) pairs, leaving out zero amounts."""
+    return [Leg(account, amount) for account, amount in pairs if amount.amount_minor]
+
+
+def _order_reference(seller_order_id: int) -> str:
+    return f"seller-order:{seller_order_id}"
+
+
+def journal_order_paid(*, seller_order_id: int, split: OrderSplit) -> LedgerTransaction:
+    currency = split.total.currency
+    if split.seller_net.amount_minor < 0:
+        raise DomainError("Commissions cannot exceed the order total.", code="commission_too_large")
+    legs = _legs(
+        (accounts.gateway_cash(currency), split.total),
+        (accounts.seller_pending(split.seller_id, currency), -split.seller_net),
+        (accounts.platform_commission_pending(currency), -split.commission),
+        *(
+            [(accounts.creator_pending(split.creator_id, currency), -split.creator_amount)]
+            if split.creator_id
+            else []
+        ),
+    )
+    return ledger_post(
+        idempotency_key=f"order-paid:{seller_order_id}",
+        kind="order_paid",
+        legs=legs,
+        reference=_order_reference(seller_order_id),
+    )
+
+
+def _pending_left(seller_order_id: int, account: tuple[str, str]) -> int:
+    """What this order still has in a pending account (as owed: positive)."""
+    total = LedgerEntry.objects.filter(
+        transaction__reference=_order_reference(seller_order_id), account__code=account[0]
+    ).aggregate(total=Sum("amount_minor"))["total"]
+    return -(total or 0)
+
+
+def _is_settled(seller_order_id: int) -> bool:
+    return LedgerTransaction.objects.filter(
+        idempotency_key=f"order-settled:{seller_order_id}"
+    ).exists()
+
+
+def journal_order_refunded(
+    *, refund_id: int, seller_order_id: int, split: OrderSplit, amount: Money
+) -> LedgerTransaction:
+    """Return `amount` to the buyer, taking each party's share back. Raises DomainError when the
+    refund would exceed what the order still holds."""
+    currency = amount.currency
+    seller_part, commission_part, creator_part = split.parts_of(amount)
+    key = f"order-refunded:{refund_id}"
+    with transaction.atomic():
+        seller_accounts = [
+            accounts.seller_pending(split.seller_id, currency),
+            accounts.seller_available(split.seller_id, currency),
+            accounts.seller_debt(split.seller_id, currency),
+        ]
+        ledger_lock_accounts(seller_accounts)
+        existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return existing
+        refunded_before = _refunded_total(seller_order_id)
+        if refunded_before + amount.amount_minor > split.total.amount_minor:
+            raise DomainError(
+                "The refund would exceed what was paid for this order.", code="refund_too_large"
+            )
+        if not _is_settled(seller_order_id):
+            legs = _legs(
+                (accounts.seller_pending(split.seller_id, currency), seller_part),
+                (accounts.platform_commission_pending(currency), commission_part),
+                *(
+                    [(accounts.creator_pending(split.creator_id, currency), creator_part)]
+                    if split.creator_id
+                    else []
+                ),
+                (accounts.gateway_cash(currency), -amount),
+            )
+        else:
+            available = -ledger_raw_balance(accounts.seller_available(split.seller_id, currency)[0])
+            from_available = Money(min(max(available, 0), seller_part.amount_minor), currency)
+            into_debt = seller_part - from_available
+            legs = _legs(
+                (accounts.seller_available(split.seller_id, currency), from_available),
+                (accounts.seller_debt(split.seller_id, currency), into_debt),
+                (accounts.platform_commission_earned(currency), commission_part),
+                *(
+                    [(accounts.creator_available(split.creator_id, currency), creator_part)]
+                    if split.creator_id
+                    else []
+                ),
+                (accounts.gateway_cash(currency), -amount),
+            )
+        return ledger_post(
+            idempotency_key=key,
+            kind="order_refunded",
+            legs=legs,
+            reference=_order_reference(seller_order_id),
+        )
+
+
+def _refunded_total(seller_order_id: int) -> int:
+    total = LedgerEntry.objects.filter(
+        transaction__reference=_order_reference(seller_order_id),
+        transaction__kind="order_refunded",
+        account__code__startswith="gateway:cash:",
+    ).aggregate(total=Sum("amount_minor"))["total"]
+    return -(total or 0)
+
+
+def journal_order_settled(*, seller_order_id: int, split: OrderSplit) -> LedgerTransaction | None:
+    """Release what is still pending for the order. Returns None when nothing is left (fully
+    refunded before settlement)."""
+    currency = split.total.currency
+    key = f"order-settled:{seller_order_id}"
+    with transaction.atomic():
+        ledger_lock_accounts(
+            [
+                accounts.seller_pending(split.seller_id, currency),
+                accounts.seller_available(split.seller_id, currency),
+                accounts.seller_debt(split.seller_id, currency),
+            ]
+        )
+        existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return existing
+        seller_left = _pending_left(
+            seller_order_id, accounts.seller_pending(split.seller_id, currency)
+        )
+        commission_left = _pending_left(
+            seller_order_id, accounts.platform_commission_pending(currency)
+        )
+        creator_left = (
+            _pending_left(seller_order_id, accounts.creator_pending(split.creator_id, currency))
+            if split.creator_id
+            else 0
+        )
+        if not (seller_left or commission_left or creator_left):
+            return None
+        debt = max(ledger_raw_balance(accounts.seller_debt(split.seller_id, currency)[0]), 0)
+        to_debt = min(debt, seller_left)
+        pairs = [
+            (accounts.seller_pending(split.seller_id, currency), Money(seller_left, currency)),
+            (accounts.seller_debt(split.seller_id, currency), Money(-to_debt, currency)),
+            (
+                accounts.seller_available(split.seller_id, currency),
+                Money(-(seller_left - to_debt), currency),
+            ),
+            (accounts.platform_commission_pending(currency), Money(commission_left, currency)),
+            (accounts.platform_commission_earned(currency), Money(-commission_left, currency)),
+        ]
+        if split.creator_id:
+            pairs += [
+                (
+                    accounts.creator_pending(split.creator_id, currency),
+                    Money(creator_left, currency),
+                ),
+                (
+                    accounts.creator_available(split.creator_id, currency),
+                    Money(-creator_left, currency),
+                ),
+            ]
+        return ledger_post(
+            idempotency_key=key,
+            kind="order_settled",
+            legs=_legs(*pairs),
+            reference=_order_reference(seller_order_id),
+        )
+
+
+def journal_seller_payout_created(
+    *, payout_id: int, seller_id: int, amount: Money
+) -> LedgerTransaction:
+    """Reserve `amount` of the seller's available balance for a payout.
+
+    Raises InsufficientBalance (writing nothing) when the available balance is smaller."""
+    currency = amount.currency
+    available_account = accounts.seller_available(seller_id, currency)
+    key = f"payout-created:{payout_id}"
+    if amount.amount_minor <= 0:
+        raise DomainError("A payout must be a positive amount.", code="payout_not_positive")
+    with transaction.atomic():
+        ledger_lock_accounts([available_account])
+        if not LedgerTransaction.objects.filter(idempotency_key=key).exists():
+            available = -ledger_raw_balance(available_account[0])
+            if amount.amount_minor > available:
+                raise InsufficientBalance(
+                    f"The payout of {amount} exceeds the available balance of "
+                    f"{Money(available, currency)}."
+                )
+        return ledger_post(
+            idempotency_key=key,
+            kind="payout_created",
+            legs=[
+                Leg(available_account, amount),
+                Leg(accounts.seller_payout_in_transit(seller_id, currency), -amount),
+            ],
+            reference=f"payout:{payout_id}",
+        )
+
+
+def journal_seller_payout_paid(
+    *, payout_id: int, seller_id: int, amount: Money
+) -> LedgerTransaction:
+    currency = amount.currency
+    return ledger_post(
+        idempotency_key=f"payout-paid:{payout_id}",
+        kind="payout_paid",
+        legs=[
+            Leg(accounts.seller_payout_in_transit(seller_id, currency), amount),
+            Leg(accounts.gateway_cash(currency), -amount),
+        ],
+        reference=f"payout:{payout_id}",
+    )
+
+
+def journal_seller_payout_failed(
+    *, payout_id: int, seller_id: int, amount: Money
+) -> LedgerTransaction:
+    """The gateway returned the payout: the money goes back to the seller's available balance."""
+    currency = amount.currency
+    return ledger_post(
+        idempotency_key=f"payout-failed:{payout_id}",
+        kind="payout_failed",
+        legs=[
+            Leg(accounts.seller_payout_in_transit(seller_id, currency), amount),
+            Leg(accounts.seller_available(seller_id, currency), -amount),
+        ],
+        reference=f"payout:{payout_id}",
+    )
