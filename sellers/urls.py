@@ -1,9 +1,7 @@
-from django.urls import path
+"""Seller Center URLs (/seller/). Each views module lists its own patterns."""
 
-from sellers.views import seller_center
+from sellers.views import application, seller_center
 
 app_name = "seller_center"
 
-urlpatterns = [
-    path("", seller_center.dashboard, name="dashboard"),
-]
+urlpatterns = [*application.urlpatterns, *seller_center.urlpatterns]

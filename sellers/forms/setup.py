@@ -1,0 +1,270 @@
+"""Forms of the Seller Center set-up: shop profile, addresses, shipping, staff, policies,
+qualifications. Input checks only; the services own the rules and write the rows."""
+
+import re
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from marketplace.money import Money, MoneyParseError, exponent_of
+from marketplace.uploads import MAX_DOCUMENT_BYTES, check_document
+from policies.models import Category, PolicyStatus
+from sellers.models import Qualification, Seller, SellerRole, ShopAddress
+from sellers.services.setup import (
+    ADDRESS_FIELDS,
+    MAX_FREE_SHIPPING_THRESHOLD_MAJOR,
+    MAX_PROCESSING_DAYS,
+    MAX_SHIPPING_FEE_MAJOR,
+    MIN_PROCESSING_DAYS,
+)
+
+STAFF_ROLE_CHOICES = [(value, label) for value, label in SellerRole.choices if value != "owner"]
+
+# ASCII digits with an optional decimal part; commas only between groups of three digits. Rules out
+# "1e3", "0x10", "∞", and "4,99", which a comma-decimal writer means as 4.99 and which would
+# otherwise read as 499.00: an amount is something a person types, not a float literal.
+AMOUNT_PATTERN = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?$", re.ASCII)
+
+
+class ShopProfileForm(forms.ModelForm):
+    class Meta:
+        model = Seller
+        fields = ["description", "message_hours_start", "message_hours_end"]
+        labels = {
+            "description": "Shop description",
+            "message_hours_start": "Message hours start",
+            "message_hours_end": "Message hours end",
+        }
+        help_texts = {
+            "description": "Shown on your public shop page. Plain text.",
+            "message_hours_start": "Your business hours for messages: when buyers can expect a "
+            "reply. Leave both empty if you have none.",
+        }
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 5, "maxlength": 2000}),
+            "message_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "message_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+    def clean_description(self):
+        description = self.cleaned_data["description"].strip()
+        if len(description) > 2000:
+            raise ValidationError("Keep the description under 2,000 characters.")
+        return description
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("message_hours_start"), cleaned.get("message_hours_end")
+        if (start is None) != (end is None) and not self.errors:
+            missing = "message_hours_end" if end is None else "message_hours_start"
+            self.add_error(missing, "Give both the start and the end, or neither.")
+        elif start is not None and end is not None and start >= end:
+            self.add_error("message_hours_end", "The end must be after the start.")
+        return cleaned
+
+
+class ShopAddressForm(forms.Form):
+    """The fields of one shop address, taken from the model so lengths and choices match."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(forms.fields_for_model(ShopAddress, fields=ADDRESS_FIELDS))
+        self.fields["line1"].label = "Address line 1"
+        self.fields["line2"].label = "Address line 2"
+        self.fields["region"].label = "State or region"
+
+    def address_values(self) -> dict:
+        return {name: self.cleaned_data.get(name, "") for name in ADDRESS_FIELDS}
+
+
+class ReturnAddressForm(ShopAddressForm):
+    # The address fields are required unless the box is ticked; the browser cannot know that, so
+    # the server alone checks (otherwise a ticked box could never be submitted).
+    use_required_attribute = False
+
+    copy_from_ship_from = forms.BooleanField(
+        required=False,
+        label="Same as my ship-from address",
+        help_text="Copies your ship-from address; the fields below are then ignored.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound and self.fields["copy_from_ship_from"].widget.value_from_datadict(
+            self.data, self.files, self.add_prefix("copy_from_ship_from")
+        ):
+            for name in ADDRESS_FIELDS:
+                self.fields[name].required = False
+
+
+def parse_amount(text: str, *, currency: str, maximum_major: int) -> int:
+    """A typed amount ("4.99") as integer minor units (499); ValidationError with a message for
+    people otherwise."""
+    text = (text or "").strip()
+    if not AMOUNT_PATTERN.match(text) or not any(char in "0123456789" for char in text):
+        if "," in text:
+            raise ValidationError(
+                f"Use a dot for decimals, as in {Money.example(currency)}; commas may only "
+                "separate thousands (1,250)."
+            )
+        raise ValidationError(f"Enter an amount such as {Money.example(currency)}.")
+    try:
+        money = Money.parse(text, currency)
+    except MoneyParseError as error:
+        raise ValidationError(error.message) from None
+    if money.amount_minor > maximum_major * 10 ** exponent_of(currency):
+        limit = Money(maximum_major * 10 ** exponent_of(currency), currency)
+        raise ValidationError(f"That is more than {limit}: check for a typing mistake.")
+    return money.amount_minor
+
+
+class ShippingTemplateForm(forms.Form):
+    flat_fee = forms.CharField(
+        label="Shipping fee per order",
+        max_length=20,
+        help_text="What buyers pay to ship one order, e.g. 4.99. Enter 0 for free shipping.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    free_shipping_threshold = forms.CharField(
+        label="Free shipping from",
+        max_length=20,
+        required=False,
+        help_text="Orders at or above this subtotal ship free, e.g. 50.00. Leave empty for never.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    processing_days = forms.IntegerField(
+        label="Processing time (working days)",
+        min_value=MIN_PROCESSING_DAYS,
+        max_value=MAX_PROCESSING_DAYS,
+        initial=2,
+        help_text=f"Days you need to hand an order to the carrier: {MIN_PROCESSING_DAYS} to "
+        f"{MAX_PROCESSING_DAYS}.",
+    )
+
+    def __init__(self, *args, currency: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency or settings.MARKETPLACE_CURRENCY
+        for name in ("flat_fee", "free_shipping_threshold"):
+            self.fields[name].label = f"{self.fields[name].label} ({self.currency})"
+
+    def clean_flat_fee(self) -> int:
+        return parse_amount(
+            self.cleaned_data["flat_fee"],
+            currency=self.currency,
+            maximum_major=MAX_SHIPPING_FEE_MAJOR,
+        )
+
+    def clean_free_shipping_threshold(self) -> int | None:
+        text = self.cleaned_data["free_shipping_threshold"].strip()
+        if not text:
+            return None
+        return parse_amount(
+            text, currency=self.currency, maximum_major=MAX_FREE_SHIPPING_THRESHOLD_MAJOR
+        )
+
+    @staticmethod
+    def initial_from(template) -> dict:
+        """Minor units back to the text a person would type."""
+        if template is None:
+            return {}
+        fee = Money(template.flat_fee_minor, template.currency).decimal
+        threshold = template.free_shipping_threshold_minor
+        return {
+            "flat_fee": str(fee),
+            "free_shipping_threshold": ""
+            if threshold is None
+            else str(Money(threshold, template.currency).decimal),
+            "processing_days": template.processing_days,
+        }
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="Email address", help_text="They sign in (or sign up) with it.")
+    role = forms.ChoiceField(label="Role", choices=STAFF_ROLE_CHOICES)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=STAFF_ROLE_CHOICES)
+
+
+class PolicyAcceptanceForm(forms.Form):
+    """The versions shown on the page travel with the click, so the service can refuse a text
+    that changed while the page was open."""
+
+    version_ids = forms.CharField(widget=forms.HiddenInput)
+    confirm = forms.BooleanField(
+        label="I have read these policies and accept them on behalf of my shop",
+        error_messages={"required": "Tick the box to confirm you have read the policies."},
+    )
+
+    def clean_version_ids(self) -> list[int]:
+        parts = [part for part in self.cleaned_data["version_ids"].split(",") if part.strip()]
+        try:
+            ids = [int(part) for part in parts]
+        except ValueError:
+            raise ValidationError("The page was incomplete. Reload it and try again.") from None
+        if not ids:
+            raise ValidationError("There is no policy to accept.")
+        return ids
+
+
+class QualificationForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What are you uploading?",
+        choices=Qualification.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=Qualification.Kind.CATEGORY,
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.none(),
+        required=False,
+        label="Restricted category",
+        empty_label="Choose a category",
+        help_text="For a category qualification: the category the document allows you to sell in.",
+    )
+    brand_name = forms.CharField(
+        label="Brand name",
+        max_length=120,
+        required=False,
+        help_text="For a brand authorization: the brand you are authorized to sell.",
+    )
+    document = forms.FileField(
+        label="Document",
+        help_text=f"A licence, certificate or letter of authorization: PDF, JPEG or PNG, at most "
+        f"{MAX_DOCUMENT_BYTES // 1_048_576} MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+    expires_on = forms.DateField(
+        label="Valid until",
+        required=False,
+        help_text="The expiry date printed on the document, if it has one.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.filter(
+            policy_status=PolicyStatus.RESTRICTED
+        ).order_by("name")
+
+    def clean_document(self):
+        document = self.cleaned_data["document"]
+        check_document(document)
+        return document
+
+    def clean_expires_on(self):
+        expires_on = self.cleaned_data.get("expires_on")
+        if expires_on is not None and expires_on < timezone.localdate():
+            raise ValidationError("This date has passed. Upload a document that is still valid.")
+        return expires_on
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        if kind == Qualification.Kind.CATEGORY and not cleaned.get("category"):
+            self.add_error("category", "Choose the restricted category.")
+        if kind == Qualification.Kind.BRAND and not (cleaned.get("brand_name") or "").strip():
+            self.add_error("brand_name", "Enter the brand name.")
+        return cleaned

@@ -1,0 +1,1 @@
+"""A fake Stripe API server for the tests (test code, not product code); see server.py."""
