@@ -1,0 +1,213 @@
+"""Intellectual-property complaints (/ip/): rights owners file and follow complaints; sellers see
+decided complaints against their products and appeal upheld ones.
+
+Documents are never served by URL. A complainant's proof is only downloadable by staff (an admin
+URL, catalog/admin/complaints.py); a seller's appeal evidence also by that seller's own staff,
+here. Everything else about a document answers 404.
+"""
+
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from catalog.forms.ip import IPAppealForm, IPComplaintForm
+from catalog.models import IPComplaint, Product, ProductStatus
+from catalog.services import ip_complaints as ip_services
+from marketplace.errors import DomainError
+from marketplace.uploads import CONTENT_TYPES, EXTENSIONS, private_storage
+from sellers.access import seller_center_view
+from sellers.models import SellerStatus
+from sellers.roles import Section, can_open
+from sellers.selectors import seller_membership_for_user
+
+PAGE_SIZE = 25
+DECIDED = (IPComplaint.Status.UPHELD, IPComplaint.Status.DISMISSED)
+
+
+def private_document_response(*, stored_name: str, filename: str) -> FileResponse:
+    """Stream a private document as a download the browser will not try to render."""
+    kind = EXTENSIONS.get(Path(stored_name).suffix.lower())
+    if kind is None or not private_storage.exists(stored_name):
+        raise Http404("No such document.")
+    response = FileResponse(
+        private_storage.open(stored_name, "rb"),
+        as_attachment=True,
+        filename=filename or Path(stored_name).name,
+        content_type=CONTENT_TYPES[kind],
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _with_references(complaints):
+    for complaint in complaints:
+        complaint.reference = ip_services.ip_complaint_reference(complaint)
+    return complaints
+
+
+# --- Rights owners -----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report(request, product_id: int):
+    # Only what shoppers can see can be reported: a live product of an open shop.
+    product = (
+        Product.objects.select_related("seller")
+        .filter(pk=product_id, status=ProductStatus.LIVE, seller__status=SellerStatus.APPROVED)
+        .first()
+    )
+    if product is None:
+        raise Http404("No such product.")
+    posted = request.method == "POST"
+    form = IPComplaintForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
+        data = form.cleaned_data
+        try:
+            complaint = ip_services.ip_complaint_file(
+                product_id=product.pk,
+                complainant=request.user,
+                right_type=data["right_type"],
+                rights_owner=data["rights_owner"],
+                registration_number=data["registration_number"],
+                description=data["description"],
+                proof_upload=data["proof"],
+            )
+        except ip_services.IPComplaintRefused as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                f"Your complaint is filed. Your reference is "
+                f"{ip_services.ip_complaint_reference(complaint)}. The marketplace team reviews "
+                "it and emails you the decision.",
+            )
+            return redirect("ip:my_complaints")
+    return render(
+        request,
+        "catalog/ip/report.html",
+        {"product": product, "form": form},
+        status=400 if posted else 200,
+    )
+
+
+@login_required
+@require_GET
+def my_complaints(request):
+    page_obj = Paginator(
+        IPComplaint.objects.filter(complainant=request.user)
+        .select_related("product", "product__seller")
+        .order_by("-created_at", "-id"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    _with_references(page_obj.object_list)
+    return render(request, "catalog/ip/my_complaints.html", {"page_obj": page_obj})
+
+
+# --- Sellers -----------------------------------------------------------------------------------
+
+
+def _may_appeal(request) -> bool:
+    return request.seller_member.role in ip_services.ROLES_THAT_APPEAL
+
+
+def _decided_complaint_or_404(request, complaint_id: int) -> IPComplaint:
+    complaint = (
+        IPComplaint.objects.select_related("product")
+        .filter(product__seller=request.seller, pk=complaint_id, status__in=DECIDED)
+        .first()
+    )
+    if complaint is None:
+        raise Http404("No such complaint.")
+    complaint.reference = ip_services.ip_complaint_reference(complaint)
+    return complaint
+
+
+@seller_center_view(Section.PRODUCTS)
+@require_GET
+def seller_complaints(request):
+    # Submitted complaints stay hidden from the seller until staff decide (notice and takedown).
+    page_obj = Paginator(
+        IPComplaint.objects.filter(product__seller=request.seller, status__in=DECIDED)
+        .select_related("product")
+        .order_by("-decided_at", "-id"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    may_appeal = _may_appeal(request)
+    for complaint in _with_references(page_obj.object_list):
+        complaint.appeal_form = (
+            IPAppealForm(complaint_id=complaint.pk)
+            if may_appeal
+            and complaint.status == IPComplaint.Status.UPHELD
+            and complaint.appeal_status == IPComplaint.AppealStatus.NONE
+            else None
+        )
+    return render(
+        request,
+        "catalog/ip/seller_complaints.html",
+        {"page_obj": page_obj, "may_appeal": may_appeal},
+    )
+
+
+@seller_center_view(Section.PRODUCTS)
+@require_http_methods(["GET", "POST"])
+def seller_appeal(request, complaint_id: int):
+    if not _may_appeal(request):
+        # Only the owner and admins speak for the shop; to others the door does not exist.
+        raise Http404("No such page in your Seller Center.")
+    complaint = _decided_complaint_or_404(request, complaint_id)
+    posted = request.method == "POST"
+    form = IPAppealForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
+        try:
+            ip_services.ip_complaint_appeal(
+                complaint_id=complaint.pk,
+                seller=request.seller,
+                actor=request.user,
+                text=form.cleaned_data["text"],
+                evidence_upload=form.cleaned_data["evidence"],
+            )
+        except ip_services.IPComplaintNotFound:
+            raise Http404("No such complaint.") from None
+        except ip_services.IPComplaintRefused as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                f"Your appeal on {complaint.reference} is submitted. The marketplace team "
+                "reviews it and emails the owner the decision.",
+            )
+            return redirect("ip:seller_complaints")
+    return render(
+        request,
+        "catalog/ip/seller_appeal.html",
+        {"complaint": complaint, "form": form},
+        status=400 if posted else 200,
+    )
+
+
+@require_GET
+def seller_appeal_evidence(request, complaint_id: int):
+    # Not @seller_center_view: that sends people without a shop to the application form, and a
+    # document must simply not exist (404) for anyone but the shop's product staff.
+    member = seller_membership_for_user(user=request.user)
+    if member is None or not can_open(member.role, Section.PRODUCTS):
+        raise Http404("No such document.")
+    complaint = IPComplaint.objects.filter(
+        product__seller=member.seller, pk=complaint_id, status__in=DECIDED
+    ).first()
+    if complaint is None or not complaint.appeal_evidence:
+        raise Http404("No such document.")
+    return private_document_response(
+        stored_name=complaint.appeal_evidence.name, filename=complaint.appeal_evidence_name
+    )
