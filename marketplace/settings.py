@@ -73,8 +73,23 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 MARKETPLACE_NAME = env_str("MARKETPLACE_NAME", "Agora")
 MARKETPLACE_CURRENCY = env_str("MARKETPLACE_CURRENCY", "USD")
 PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "local")
+AVAILABLE_PAYMENT_GATEWAYS = ("local", "stripe")
+if PAYMENT_GATEWAY not in AVAILABLE_PAYMENT_GATEWAYS:
+    raise ImproperlyConfigured(
+        f"PAYMENT_GATEWAY={PAYMENT_GATEWAY!r} is not available; choose one of "
+        f"{', '.join(AVAILABLE_PAYMENT_GATEWAYS)}."
+    )
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+if PAYMENT_GATEWAY == "stripe" and not STRIPE_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "PAYMENT_GATEWAY=stripe needs STRIPE_SECRET_KEY (sk_test_... or sk_live_..., from the "
+        "Stripe dashboard under Developers > API keys), and STRIPE_WEBHOOK_SECRET (whsec_...) "
+        "for /webhooks/stripe/. Or use PAYMENT_GATEWAY=local for the built-in test mode."
+    )
+# Where the Stripe API lives; empty means Stripe's own (https://api.stripe.com). The tests point
+# it at a fake Stripe server on loopback, so nothing reaches the network.
+STRIPE_API_BASE = env_str("STRIPE_API_BASE")
 # 200 basis points = the 2% platform commission on every seller order.
 PLATFORM_COMMISSION_BPS = env_int("PLATFORM_COMMISSION_BPS", 200)
 SETTLEMENT_HOLD_DAYS = env_int("SETTLEMENT_HOLD_DAYS", 7)
@@ -82,6 +97,8 @@ SETTLEMENT_HOLD_DAYS = env_int("SETTLEMENT_HOLD_DAYS", 7)
 INSTALLED_APPS = [
     "marketplace.accounts",
     "marketplace",
+    "marketplace.ledger",
+    "marketplace.payments",
     "policies",
     "sellers",
     "catalog",
@@ -264,6 +281,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
+SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+# Documents that must never be served by URL (KYC, qualifications): outside MEDIA_ROOT.
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT") or VAR_DIR / "private")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -325,5 +345,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The stripe package logs every request at INFO.
+        "stripe": {"level": "WARNING"},
+    },
 }

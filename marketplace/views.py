@@ -1,14 +1,14 @@
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from marketplace import health
 
 
-@require_GET
-def home(request):
-    return render(request, "storefront/home.html")
+@never_cache
+def ping(request):
+    """The trivial view benchmarks compare pages with: the full middleware stack, no database."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 @never_cache

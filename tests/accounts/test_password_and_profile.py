@@ -68,6 +68,7 @@ def test_password_reset_emails_a_link_that_sets_a_new_password(client, mailoutbo
     response = client.post(reverse("accounts:password_reset"), {"email": "IVY@example.com"})
     assert response.status_code == 302
     assert len(mailoutbox) == 1
+    assert mailoutbox[0].subject == "Reset your Agora password"
     link = re.search(r"https?://[^/\s]+(/accounts/password/reset/\S+/)", mailoutbox[0].body).group(
         1
     )

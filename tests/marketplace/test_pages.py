@@ -32,17 +32,31 @@ def test_the_centers_ask_a_visitor_to_sign_in(client, url_name):
     assert response.url.startswith(reverse("accounts:login"))
 
 
-@pytest.mark.parametrize(
-    ("url_name", "title"),
-    [("seller_center:dashboard", "Seller Center"), ("creator_center:dashboard", "Creator Center")],
-)
-def test_the_centers_open_for_a_signed_in_user(client, url_name, title):
+def test_the_creator_center_opens_for_a_signed_in_user(client):
     client.force_login(UserFactory())
 
-    response = client.get(reverse(url_name))
+    response = client.get(reverse("creator_center:dashboard"))
 
     assert response.status_code == 200
-    assert title in response.content.decode()
+    assert "Creator Center" in response.content.decode()
+
+
+def test_the_seller_center_sends_a_signed_in_user_without_a_shop_to_apply(client):
+    client.force_login(UserFactory())
+
+    response = client.get(reverse("seller_center:dashboard"))
+
+    assert response.status_code == 302
+    assert response.url == reverse("seller_center:apply")
+
+
+def test_the_seller_application_opens_in_the_seller_center(client):
+    client.force_login(UserFactory())
+
+    response = client.get(reverse("seller_center:apply"))
+
+    assert response.status_code == 200
+    assert "Seller Center" in response.content.decode()
 
 
 def test_an_unknown_page_answers_a_friendly_404(client):
