@@ -45,3 +45,7 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Persistent connections would outlive the live server's threads and keep the test database busy
+# at teardown; each test request opens and closes its own.
+DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -1,5 +1,5 @@
-"""The public shop page: shown only for an approved shop, with its name, description, country and
-the date it opened; no products until the catalog arrives."""
+"""The public shop page (served by catalog, which lists its products): shown only for an approved
+shop, with its name, description, country and the date it opened."""
 
 from datetime import UTC, datetime
 
