@@ -248,7 +248,8 @@ def normalize_search_query(text: str | None) -> str:
     characters (longer queries only cost time). A hyphen inside a word becomes a space: to full
     text search "heavy-duty" is a phrase, which its index cannot answer without reading every
     candidate row, while "heavy duty" finds the same products from the index alone."""
-    text = re.sub(r"(?<=\w)-(?=\w)", " ", text or "")
+    # NUL cannot travel in a PostgreSQL string; nobody means to search for it.
+    text = re.sub(r"(?<=\w)-(?=\w)", " ", (text or "").replace("\x00", " "))
     return " ".join(text.split())[:100]
 
 

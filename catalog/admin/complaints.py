@@ -10,6 +10,7 @@ admin views as attachments; they have no URL of their own. Bulk uploads are read
 from dataclasses import dataclass
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -19,6 +20,7 @@ from django.utils.html import format_html
 from catalog.forms.ip import IPDecisionForm
 from catalog.models import BulkUpload, IPComplaint
 from catalog.services import ip_complaints as ip_services
+from catalog.views.bulk import bulk_uploads_with_rejected_count
 from catalog.views.ip import private_document_response
 from marketplace.errors import DomainError
 
@@ -237,9 +239,8 @@ class IPComplaintAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context=extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        complaint = (
-            IPComplaint.objects.filter(pk=object_id).first() if object_id.isdigit() else None
-        )
+        # get_object answers None for any id that is not one (str.isdigit() lets "²" through).
+        complaint = self.get_object(request, unquote(object_id))
         decisions = []
         if complaint is not None and self._may_decide(request):
             decisions = [
@@ -374,9 +375,13 @@ class BulkUploadAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    @admin.display(description="Rows rejected")
+    def get_queryset(self, request):
+        # The count comes from the database; the list never reads the (large) rejected rows.
+        return bulk_uploads_with_rejected_count(super().get_queryset(request))
+
+    @admin.display(description="Rows rejected", ordering="rejected_count")
     def rejected_count(self, obj):
-        return len(obj.rejected_rows or [])
+        return obj.rejected_count
 
     def has_add_permission(self, request):
         return False

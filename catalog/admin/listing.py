@@ -59,6 +59,14 @@ def _money(amount_minor, currency) -> str:
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
+    # What each row shows of its relations, joined once instead of a query per row.
+    list_select_related: tuple[str, ...] = ()
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if self.list_select_related:
+            queryset = queryset.select_related(*self.list_select_related)
+        return queryset
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -69,6 +77,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class SKUInline(ReadOnlyInline):
     model = SKU
+    list_select_related = ("product",)
     fields = (
         "seller_sku",
         "options",
@@ -134,6 +143,7 @@ def _reasons_html(reasons) -> str:
 
 class ListingDecisionInline(ReadOnlyInline):
     model = ListingDecision
+    list_select_related = ("decided_by", "revision")
     fields = ("created_at", "outcome", "decided_by_or_rule", "revision", "reasons_list")
     readonly_fields = fields
     verbose_name = "decision"
@@ -150,6 +160,7 @@ class ListingDecisionInline(ReadOnlyInline):
 
 class ProductStatusEventInline(ReadOnlyInline):
     model = ProductStatusEvent
+    list_select_related = ("actor",)
     fields = ("created_at", "from_status", "to_status", "actor", "message")
     readonly_fields = fields
     verbose_name = "status change"
@@ -158,6 +169,7 @@ class ProductStatusEventInline(ReadOnlyInline):
 
 class ProductRevisionInline(ReadOnlyInline):
     model = ProductRevision
+    list_select_related = ("created_by",)
     fk_name = "product"
     fields = ("link", "status", "created_by", "created_at")
     readonly_fields = fields
@@ -284,6 +296,8 @@ class ReviewAdminMixin:
             ids = [int(part) for part in raw_ids.split(",") if part.strip()]
         except ValueError:
             ids = []
+        # An id no row can have is dropped here: SQLite cannot even compare one past 64 bits.
+        ids = [pk for pk in ids if 0 < pk < 2**63]
         selected = list(self.get_queryset(request).filter(pk__in=ids).order_by("pk"))
         changelist_url = reverse(f"admin:{self.review_target.changelist}")
         if not selected:

@@ -7,7 +7,7 @@ from django.forms import BaseFormSet, formset_factory
 from django.forms.models import ModelChoiceIterator
 
 from catalog.services.images import MAX_IMAGES_PER_PRODUCT, ImageRefused, product_image_check
-from catalog.services.products import SkuInput
+from catalog.services.products import MAX_STORED_INTEGER, SkuInput, amount_text_is_too_large
 from marketplace.money import Money, MoneyParseError
 from policies.models import Category, PolicyStatus
 from policies.screening import strictest_status
@@ -195,12 +195,18 @@ def _money_field(label: str, *, required: bool = True, help_text: str = "") -> f
 
 
 def parse_price(text: str, currency: str) -> int:
+    if amount_text_is_too_large(text):
+        limit = Money(MAX_STORED_INTEGER, currency).format()
+        raise forms.ValidationError(f"The price is too large; the most is {limit}.")
     try:
         amount = Money.parse(text, currency)
     except MoneyParseError as error:
         raise forms.ValidationError(error.message) from None
     if amount.amount_minor < 1:
         raise forms.ValidationError("The price must be above zero.")
+    if amount.amount_minor > MAX_STORED_INTEGER:
+        limit = Money(MAX_STORED_INTEGER, currency).format()
+        raise forms.ValidationError(f"The price is too large; the most is {limit}.")
     return amount.amount_minor
 
 
@@ -240,8 +246,10 @@ class VariantForm(forms.Form):
     seller_sku = forms.CharField(label="SKU code", max_length=64)
     price = _money_field("Price")
     compare_at_price = _money_field("Compare-at price", required=False)
-    stock_on_hand = forms.IntegerField(label="Stock", min_value=0)
-    weight_grams = forms.IntegerField(label="Weight (g)", min_value=0, required=False)
+    stock_on_hand = forms.IntegerField(label="Stock", min_value=0, max_value=MAX_STORED_INTEGER)
+    weight_grams = forms.IntegerField(
+        label="Weight (g)", min_value=0, max_value=MAX_STORED_INTEGER, required=False
+    )
 
     def __init__(self, *args, currency: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -350,7 +358,7 @@ class SkuPriceStockForm(forms.Form):
     """The inline price and stock edit of one variant (list row or product page)."""
 
     price = _money_field("Price")
-    stock_on_hand = forms.IntegerField(label="Stock", min_value=0)
+    stock_on_hand = forms.IntegerField(label="Stock", min_value=0, max_value=MAX_STORED_INTEGER)
 
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)

@@ -25,7 +25,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from catalog.models import SKU, BulkUpload
-from catalog.services.products import MAX_TITLE_LENGTH, InvalidProduct, SkuInput, product_create
+from catalog.services.products import (
+    MAX_STORED_INTEGER,
+    MAX_TITLE_LENGTH,
+    InvalidProduct,
+    SkuInput,
+    amount_text_is_too_large,
+    product_create,
+)
 from marketplace.errors import DomainError
 from marketplace.money import Money, MoneyParseError
 from marketplace.uploads import private_storage, private_upload_path
@@ -70,8 +77,8 @@ PROGRESS_EVERY_ROWS = 25
 MAX_BRAND_LENGTH = 120
 MAX_SKU_LENGTH = 64
 MAX_OPTION_LENGTH = 60
-# Prices, stock and weights are stored in 32-bit integer columns.
-MAX_INTEGER = 2_147_483_647
+# Prices, stock and weights are stored in 32-bit integer columns (one limit, in products.py).
+MAX_INTEGER = MAX_STORED_INTEGER
 
 
 class InvalidBulkFile(DomainError):
@@ -547,6 +554,9 @@ def _parse_price(text: str, currency: str, label: str, errors: list[str]) -> int
     if not text.strip():
         errors.append(f"{label}: enter an amount such as {Money.example(currency)}.")
         return None
+    if amount_text_is_too_large(text):
+        errors.append(f"{label}: the amount is too large.")
+        return None
     try:
         amount_minor = Money.parse(text, currency).amount_minor
     except MoneyParseError as error:
@@ -564,7 +574,9 @@ def _parse_count(text: str, label: str, errors: list[str], *, required: bool) ->
         if required:
             errors.append(f"{label}: enter a whole number, 0 or more.")
         return None if required else 0
-    if not text.isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses, and one such cell
+    # would stop the whole import instead of rejecting its row.
+    if not (text.isascii() and text.isdigit()):
         errors.append(f"{label}: {text!r} is not a whole number of 0 or more.")
         return None
     value = int(text)

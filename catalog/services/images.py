@@ -21,6 +21,7 @@ from PIL import Image, ImageOps
 
 from catalog.models import Product, ProductImage
 from marketplace.errors import DomainError
+from marketplace.pagecache import storefront_changed
 
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
@@ -54,6 +55,12 @@ class ProcessedImage:
     height: int
 
 
+def _pillow_format(image: Image.Image) -> str:
+    # Many phone cameras write MPO: a JPEG carrying extra frames (depth, a preview) that Pillow
+    # names "MPO". The first frame is an ordinary JPEG, and only it is decoded and re-encoded.
+    return "JPEG" if image.format == "MPO" else image.format
+
+
 def product_image_check(upload) -> str:
     """Raise ImageRefused, with a message for people, unless `upload` is a genuine JPEG, PNG or
     WebP within the limits. Returns the format. Reads the file; leaves it rewound."""
@@ -81,8 +88,10 @@ def product_image_check(upload) -> str:
         with warnings.catch_warnings():
             # Pillow only warns between its own limit and twice it; treat that as the bomb it is.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(upload) as image:
-                if image.format != expected:
+            # Only the decoder the name and signature agree on: Pillow must not fall back to
+            # another format.
+            with Image.open(upload, formats=[expected]) as image:
+                if _pillow_format(image) != expected:
                     raise ImageRefused(f"This file is not a real {expected} image.")
                 # The header gives the size: refuse a bomb before decoding a pixel.
                 width, height = image.size
@@ -115,11 +124,11 @@ def _encode_jpeg(image: Image.Image) -> bytes:
 def product_image_process(upload) -> ProcessedImage:
     """Check, then decode and re-encode: upright (EXIF orientation applied before the EXIF is
     dropped), RGB on white (transparency flattened), at most 1600 px, plus a 400 px thumbnail."""
-    product_image_check(upload)
+    expected = product_image_check(upload)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(upload) as opened:
+            with Image.open(upload, formats=[expected]) as opened:
                 opened.load()
                 image = ImageOps.exif_transpose(opened)
     except Exception:
@@ -188,6 +197,7 @@ def product_image_add(*, product: Product, upload, actor=None, alt_text: str = "
                 alt_text=alt_text or product.title,
             )
             stored.save()
+            storefront_changed()
     except Exception:
         # No row, no files: an image nobody can see or remove would never be cleaned up.
         if stored is not None:
@@ -206,6 +216,7 @@ def product_image_remove(*, product: Product, image_id: int, actor=None) -> None
             raise ImageRefused("No such image.", code="not_found")
         image.delete()
         _renumber(product=product)
+        storefront_changed()
         transaction.on_commit(lambda: _delete_files(image))
 
 
@@ -231,6 +242,7 @@ def product_images_reorder(*, product: Product, image_ids: list[int], actor=None
         if len(image_ids) != len(set(image_ids)) or set(image_ids) != current:
             raise ImageRefused("The images changed meanwhile; reload the page and try again.")
         _renumber(product=product, ordered_ids=list(image_ids))
+        storefront_changed()
 
 
 def product_image_move(*, product: Product, image_id: int, offset: int, actor=None) -> None:

@@ -22,7 +22,12 @@ from django.utils import timezone
 from catalog.models import IPComplaint, Product, ProductStatus
 from catalog.services.products import product_transition
 from marketplace.errors import DomainError, IllegalTransition
-from marketplace.uploads import check_document, private_storage, private_upload_path
+from marketplace.uploads import (
+    check_document,
+    display_file_name,
+    private_storage,
+    private_upload_path,
+)
 from sellers.models import SellerMember, SellerRole, Violation
 from sellers.services.violations import violation_record
 
@@ -383,7 +388,9 @@ def _decide_appeal(complaint: IPComplaint, status: str, actor, note: str) -> Non
 
 def _upload_name(upload, fallback: str) -> str:
     # Kept only to show staff what the person called the file; the stored name is our own.
-    return (getattr(upload, "name", "") or fallback).rsplit("/", 1)[-1][:255]
+    # display_file_name drops paths and bidirectional-override characters, so a name cannot
+    # pose as another file type on the reviewer's screen or in the download.
+    return display_file_name(getattr(upload, "name", ""), default=fallback)
 
 
 def _email_context(complaint: IPComplaint) -> dict:

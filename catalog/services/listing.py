@@ -22,6 +22,7 @@ from catalog.models import (
     ProductStatusEvent,
 )
 from catalog.services.products import (
+    MAX_STORED_INTEGER,
     MAX_TITLE_LENGTH,
     InvalidProduct,
     SkuInput,
@@ -463,10 +464,18 @@ def _pending_revision_for_update(revision_id: int) -> ProductRevision:
 
 def revision_approve(*, revision_id: int, actor) -> ProductRevision:
     """Staff: apply a pending edit to its product and email the seller's owner once committed.
-    Raises IllegalTransition unless the revision is pending review."""
+    Raises IllegalTransition unless the revision is pending review and its product is live or
+    paused by the seller."""
     with transaction.atomic():
         revision = _pending_revision_for_update(revision_id)
         product = Product.objects.select_for_update().get(pk=revision.product_id)
+        if product.status not in EDITABLE_BY_REVISION:
+            # A takedown leaves the edit waiting (an upheld appeal brings the product back), but
+            # the content of a product the platform took down is not changed meanwhile.
+            raise IllegalTransition(
+                f"The product is {product.get_status_display().lower()} now; its edit can be "
+                "decided once it is back on sale or paused by the seller."
+            )
         revision.status = ProductRevision.Status.APPROVED
         revision.save(update_fields=["status"])
         decision = ListingDecision.objects.create(
@@ -592,9 +601,25 @@ def product_restore(*, product: Product, actor) -> Product:
 COPY_SUFFIX = "-COPY"
 
 
+def product_can_be_duplicated(product: Product) -> bool:
+    """Any product can be copied, except one the platform took down (or deleted after a
+    takedown): a copy is a fresh draft that screening may put live, which would undo the
+    takedown just as restoring it would."""
+    if product.status == ProductStatus.PLATFORM_DEACTIVATED:
+        return False
+    return product.status != ProductStatus.DELETED or product_can_be_restored(product)
+
+
 def product_duplicate(*, product: Product, actor) -> Product:
-    """A new draft with the same content, variants (SKU codes suffixed "-COPY") and images."""
+    """A new draft with the same content, variants (SKU codes suffixed "-COPY") and images.
+    Raises IllegalTransition (nothing written) for a product the platform took down."""
     from catalog.services.images import product_images_copy  # images imports this module
+
+    if not product_can_be_duplicated(product):
+        raise IllegalTransition(
+            "This product was taken down by the platform, so it cannot be copied. If you think "
+            "the decision is wrong, appeal it."
+        )
 
     skus = [
         SkuInput(
@@ -637,10 +662,18 @@ def sku_update_price_and_stock(
         errors.append("The price must be above zero.")
     if stock_on_hand is None or stock_on_hand < 0:
         errors.append("Stock cannot be negative.")
+    if (price_minor or 0) > MAX_STORED_INTEGER or (stock_on_hand or 0) > MAX_STORED_INTEGER:
+        errors.append("The price or the stock is too large.")
     if errors:
         raise ListingError(" ".join(errors), code="invalid_sku")
     with transaction.atomic():
-        sku = SKU.objects.select_for_update().filter(pk=sku_id, product=product).first()
+        locked = Product.objects.select_for_update().get(pk=product.pk)
+        if locked.status == ProductStatus.DELETED:
+            # A product in the bin is not for sale and its list row offers no price edit.
+            raise IllegalTransition(
+                "A deleted product's price and stock cannot be changed; restore it first."
+            )
+        sku = SKU.objects.select_for_update().filter(pk=sku_id, product=locked).first()
         if sku is None:
             raise ListingError("No such variant.", code="not_found")
         if sku.compare_at_price_minor is not None and sku.compare_at_price_minor <= price_minor:
@@ -652,7 +685,8 @@ def sku_update_price_and_stock(
         sku.price_minor = price_minor
         sku.stock_on_hand = stock_on_hand
         sku.save(update_fields=["price_minor", "stock_on_hand"])
-        product_refresh_listing_fields(product=product)
+        # The locked row, not the caller's copy: a stale title would overwrite the search text.
+        product_refresh_listing_fields(product=locked)
     return sku
 
 
@@ -701,7 +735,7 @@ def product_seller_actions(product: Product) -> frozenset[str]:
     """The status actions the Seller Center offers for `product` now. A read: the services above
     still check each one under lock."""
     status = product.status
-    actions = {"duplicate"}
+    actions = {"duplicate"} if product_can_be_duplicated(product) else set()
     if status in SUBMITTABLE:
         actions.add("submit")
     if status == ProductStatus.LIVE:

@@ -12,6 +12,8 @@ from django.utils.text import slugify
 
 from catalog.models import SKU, Brand, Product, ProductStatus, ProductStatusEvent
 from marketplace.errors import DomainError, IllegalTransition
+from marketplace.money import amount_text_is_too_large  # noqa: F401  (re-exported for forms)
+from marketplace.pagecache import storefront_changed
 from policies.models import Category
 from policies.screening import normalize_brand
 from sellers.models import Seller
@@ -51,6 +53,7 @@ def product_transition(
             actor=actor,
             message=message,
         )
+        storefront_changed()
         if after_commit is not None:
             transaction.on_commit(lambda: after_commit(product))
     return product
@@ -87,6 +90,7 @@ def product_refresh_listing_fields(*, product: Product) -> Product:
             "updated_at",
         ]
     )
+    storefront_changed()
     return product
 
 
@@ -133,6 +137,9 @@ def brand_for_name(name: str) -> Brand | None:
 
 
 MAX_TITLE_LENGTH = 200
+# Prices, stock and weights are stored in 32-bit integer columns: a larger value would fail in the
+# database (PostgreSQL refuses it, SQLite overflows past 64 bits) instead of as a message.
+MAX_STORED_INTEGER = 2_147_483_647
 
 
 def product_content_errors(*, title: str, category: Category | None) -> dict[str, list[str]]:
@@ -163,6 +170,11 @@ def sku_set_errors(skus: list[SkuInput]) -> dict[str, list[str]]:
     if len(set(option_sets)) != len(option_sets):
         errors.setdefault("skus", []).append("Two variants have the same options.")
     for sku in skus:
+        numbers = (sku.price_minor, sku.compare_at_price_minor or 0, sku.stock_on_hand)
+        if max(*numbers, sku.weight_grams) > MAX_STORED_INTEGER:
+            errors.setdefault("skus", []).append(
+                f"{sku.seller_sku}: a price, stock or weight is too large."
+            )
         if sku.price_minor < 1:
             errors.setdefault("skus", []).append(f"{sku.seller_sku}: the price must be above zero.")
         if sku.stock_on_hand < 0:

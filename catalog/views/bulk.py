@@ -6,6 +6,8 @@ Every page is for an approved shop's product staff, and every upload is read thr
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Func, IntegerField, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -20,6 +22,25 @@ from sellers.roles import Section
 PAGE_SIZE = 25
 # While an import runs, the progress partial asks again this often.
 POLL_SECONDS = 2
+
+
+class JSONArrayLength(Func):
+    """The length of a JSON array column, counted by the database."""
+
+    function = "JSON_ARRAY_LENGTH"
+    output_field = IntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="JSONB_ARRAY_LENGTH", **extra_context)
+
+
+def bulk_uploads_with_rejected_count(queryset):
+    """Uploads for a list: `rejected_count` counted in the database and the rejected rows left
+    unread. A finished upload of 5,000 rows carries up to 5,000 report entries; a page of 25
+    would otherwise load megabytes of JSON to print 25 numbers."""
+    return queryset.defer("rejected_rows").annotate(
+        rejected_count=Coalesce(JSONArrayLength("rejected_rows"), Value(0))
+    )
 
 
 def _upload_or_404(request, bulk_upload_id: int) -> BulkUpload:
@@ -41,7 +62,9 @@ def _csv_response(content: str, filename: str) -> HttpResponse:
 @require_GET
 def upload_list(request):
     page_obj = Paginator(
-        BulkUpload.objects.filter(seller=request.seller).order_by("-created_at", "-id"),
+        bulk_uploads_with_rejected_count(BulkUpload.objects.filter(seller=request.seller)).order_by(
+            "-created_at", "-id"
+        ),
         PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     return render(request, "catalog/bulk/list.html", {"page_obj": page_obj})

@@ -19,7 +19,13 @@ from catalog.forms.ip import IPAppealForm, IPComplaintForm
 from catalog.models import IPComplaint, Product, ProductStatus
 from catalog.services import ip_complaints as ip_services
 from marketplace.errors import DomainError
-from marketplace.uploads import CONTENT_TYPES, EXTENSIONS, private_storage
+from marketplace.uploads import (
+    CONTENT_TYPES,
+    EXTENSIONS,
+    display_file_name,
+    private_file_response,
+    private_storage,
+)
 from sellers.access import seller_center_view
 from sellers.models import SellerStatus
 from sellers.roles import Section, can_open
@@ -34,15 +40,13 @@ def private_document_response(*, stored_name: str, filename: str) -> FileRespons
     kind = EXTENSIONS.get(Path(stored_name).suffix.lower())
     if kind is None or not private_storage.exists(stored_name):
         raise Http404("No such document.")
-    response = FileResponse(
+    # The shared response: an attachment, never sniffed or cached, sandboxed if opened anyway
+    # (an HTML/PDF polyglot that got past the checks must not run on our origin).
+    return private_file_response(
         private_storage.open(stored_name, "rb"),
-        as_attachment=True,
-        filename=filename or Path(stored_name).name,
+        filename=display_file_name(filename, default=Path(stored_name).name),
         content_type=CONTENT_TYPES[kind],
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _with_references(complaints):

@@ -184,7 +184,8 @@ def _descendant_ids(category_id: int, parents: dict[int, int | None]) -> set[int
 @require_http_methods(["GET"])
 def product_list(request):
     tab = TABS_BY_KEY.get(request.GET.get("status", ""), TABS[0])
-    query = " ".join(request.GET.get("q", "").split())[:100]
+    # NUL cannot be in a PostgreSQL string: a pasted one would fail the query, not match nothing.
+    query = " ".join(request.GET.get("q", "").replace("\x00", "").split())[:100]
     category_param = request.GET.get("category", "")
 
     products = _seller_products(request)
@@ -192,7 +193,11 @@ def product_list(request):
         sku_match = SKU.objects.filter(product=OuterRef("pk"), seller_sku__icontains=query)
         products = products.filter(Q(title__icontains=query) | Exists(sku_match))
     category_labels = category_choice_labels()
-    category_id = int(category_param) if category_param.isdigit() else None
+    try:
+        # Not str.isdigit(): it accepts "²", which int() refuses.
+        category_id = int(category_param)
+    except ValueError:
+        category_id = None
     if category_id in category_labels:
         parents = dict(Category.objects.values_list("id", "parent_id"))
         products = products.filter(category_id__in=_descendant_ids(category_id, parents))

@@ -25,6 +25,7 @@ from catalog import selectors
 from catalog.models import SKU, Product
 from marketplace.markdown import render_markdown
 from marketplace.money import Money, MoneyParseError
+from marketplace.pagecache import cache_anonymous_page
 from sellers.selectors import seller_get_open_by_slug
 
 PRODUCTS_PER_PAGE = 24
@@ -194,8 +195,17 @@ def _sort_links(request, sorts, *, current: str) -> list[tuple[str, str, bool]]:
     return links
 
 
+def _id_from_text(value: str) -> int | None:
+    """A database id typed in a query string, or None: isdigit() alone would pass "²", which
+    int() refuses, and ids beyond 64 bits, which the database refuses."""
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        return None
+    return int(value)
+
+
 def _selected_brand_ids(request) -> list[int]:
-    return [int(value) for value in request.GET.getlist("brand") if value.isdigit()][:50]
+    ids = (_id_from_text(value) for value in request.GET.getlist("brand"))
+    return [brand_id for brand_id in ids if brand_id is not None][:50]
 
 
 def _listing(request, *, base_filters: dict, with_brands: bool, default_sort, sorts):
@@ -242,6 +252,7 @@ def _listing(request, *, base_filters: dict, with_brands: bool, default_sort, so
 
 
 @require_GET
+@cache_anonymous_page
 def home(request):
     newest = selectors.storefront_products(sort=selectors.SORT_NEWEST)[:HOME_PRODUCT_COUNT]
     # Counting every visible product per category reads the whole catalog (36 ms at 100,000
@@ -262,6 +273,7 @@ def home(request):
 
 
 @require_GET
+@cache_anonymous_page
 def category(request, slug: str):
     tree = selectors.category_tree()
     node = tree.by_slug(slug)
@@ -288,6 +300,7 @@ SEARCH_SUGGESTIONS = 6
 
 
 @require_GET
+@cache_anonymous_page
 def search(request):
     query = selectors.normalize_search_query(request.GET.get("q"))
     if not query:
@@ -397,10 +410,10 @@ def stock_label(stock_on_hand: int) -> str:
 
 
 def _sku_from_query(request, skus: list[SKU]) -> SKU | None:
-    value = request.GET.get("sku", "")
-    if not value.isdigit():
+    sku_id = _id_from_text(request.GET.get("sku", ""))
+    if sku_id is None:
         return None
-    return next((sku for sku in skus if sku.pk == int(value)), None)
+    return next((sku for sku in skus if sku.pk == sku_id), None)
 
 
 @require_GET
@@ -413,6 +426,7 @@ def product_without_slug(request, product_id: int):
 
 
 @require_GET
+@cache_anonymous_page
 def product(request, product_id: int, slug: str):
     detail = selectors.product_detail(product_id=product_id)
     if detail is None:
@@ -500,6 +514,7 @@ def product(request, product_id: int, slug: str):
 
 
 @require_GET
+@cache_anonymous_page
 def shop_detail(request, slug: str):
     # Only an approved shop has a public page; draft, submitted, suspended or closed shops answer
     # 404, exactly like a shop that never existed.
