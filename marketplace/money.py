@@ -27,6 +27,9 @@ CURRENCY_EXPONENTS = {
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "AUD": "A$", "CAD": "C$"}
 
 BPS_DENOMINATOR = 10_000
+# No price has more than 13 digits before the point. Typed text beyond that ("1e999999") is
+# refused before it is turned into a (million-digit) integer, which would take seconds.
+MAX_TYPED_EXPONENT = 12
 
 
 class CurrencyMismatch(DomainError):
@@ -35,6 +38,16 @@ class CurrencyMismatch(DomainError):
 
 class MoneyParseError(DomainError):
     code = "invalid_amount"
+
+
+def amount_text_is_too_large(text: str) -> bool:
+    """True when typed amount text is far beyond any price (see MAX_TYPED_EXPONENT); text that is
+    no number at all is Money.parse's to judge."""
+    try:
+        value = Decimal((text or "").strip().replace(",", ""))
+    except InvalidOperation:
+        return False
+    return value.is_finite() and bool(value) and value.adjusted() > MAX_TYPED_EXPONENT
 
 
 def exponent_of(currency: str) -> int:
@@ -107,6 +120,8 @@ class Money:
             raise MoneyParseError(f"Enter an amount such as {cls.example(currency)}.") from None
         if not value.is_finite():
             raise MoneyParseError(f"Enter an amount such as {cls.example(currency)}.")
+        if value and value.adjusted() > MAX_TYPED_EXPONENT:
+            raise MoneyParseError("That amount is too large.")
         if value < 0 and not allow_negative:
             raise MoneyParseError("The amount cannot be negative.")
         scaled = value.scaleb(exponent)

@@ -40,6 +40,13 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(autouse=True)
+def _storefront_page_cache_on(settings):
+    """Browser tests run with whole-page caching, as production does: what a shopper sees after a
+    seller's change proves the cache was retired at the right moment."""
+    settings.STOREFRONT_PAGE_CACHE = True
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})

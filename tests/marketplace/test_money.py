@@ -137,3 +137,9 @@ def test_parse_refuses_with_a_clear_message(text, currency, message):
 def test_parse_reads_back_what_format_wrote(minor):
     money = Money(minor, "USD")
     assert Money.parse(money.format().lstrip("$"), "USD") == money
+
+
+@pytest.mark.parametrize("text", ["1e999999", "1e999990", "99999999999999"])
+def test_parse_refuses_an_absurdly_large_amount_at_once(text):
+    with pytest.raises(MoneyParseError, match="too large"):
+        Money.parse(text, "USD")
