@@ -93,6 +93,8 @@ STRIPE_API_BASE = env_str("STRIPE_API_BASE")
 # 200 basis points = the 2% platform commission on every seller order.
 PLATFORM_COMMISSION_BPS = env_int("PLATFORM_COMMISSION_BPS", 200)
 SETTLEMENT_HOLD_DAYS = env_int("SETTLEMENT_HOLD_DAYS", 7)
+# Unpaid orders (a declined or abandoned payment) keep their stock this long, then expire.
+ORDER_UNPAID_EXPIRY_MINUTES = env_int("ORDER_UNPAID_EXPIRY_MINUTES", 30)
 
 INSTALLED_APPS = [
     "marketplace.accounts",
@@ -145,6 +147,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.context_processors.marketplace",
+                "marketplace.context_processors.csrf_placeholder",
             ],
         },
     },
@@ -235,6 +238,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.tasks.record_job_heartbeat",
         "schedule": timedelta(seconds=60),
     },
+    "expire-unpaid-orders": {
+        "task": "orders.tasks.expire_unpaid_orders",
+        "schedule": timedelta(seconds=60),
+    },
 }
 
 # --- Accounts ----------------------------------------------------------------------------------
@@ -282,6 +289,8 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+# Whole storefront pages kept for visitors without a session (marketplace/pagecache.py).
+STOREFRONT_PAGE_CACHE = env_bool("STOREFRONT_PAGE_CACHE", True)
 # Documents that must never be served by URL (KYC, qualifications): outside MEDIA_ROOT.
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT") or VAR_DIR / "private")
 STORAGES = {

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from catalog.views import storefront as catalog_storefront
 from marketplace import views
 from marketplace.payments.webhook_views import stripe_webhook
+from orders import urls as orders_urls
 
 storefront_patterns = (
     [path("", catalog_storefront.home, name="home")],
@@ -31,6 +32,9 @@ urlpatterns = [
     path("payments/", include("marketplace.payments.urls")),
     path("webhooks/stripe/", stripe_webhook, name="stripe_webhook"),
     path("creator/", include("affiliates.urls")),
+    path("cart/", include(orders_urls.cart_patterns)),
+    path("checkout/", include(orders_urls.checkout_patterns)),
+    path("orders/", include(orders_urls.order_patterns)),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),

@@ -5,3 +5,12 @@ class OrdersConfig(AppConfig):
     """Cart, checkout, orders, shipments, cancellations, returns, refunds, messages, reviews."""
 
     name = "orders"
+
+    def ready(self):
+        # accounts sits below orders: it calls this after login instead of importing orders.
+        from marketplace.accounts.hooks import after_login_register
+        from orders.services.cart import cart_merge_after_login
+
+        after_login_register(cart_merge_after_login)
+        # Registers the payment_intent.* webhook handlers.
+        from orders import webhooks  # noqa: F401

@@ -1,1 +1,300 @@
-# Models arrive with this app's issue; see ../shared/DESIGN.md section 3 for what it will hold.
+"""Cart, checkout and seller orders (DESIGN.md sections 6 and 7).
+
+One checkout (one payment) creates one Order per seller. Order lines copy what was sold, so a
+later edit of the product never changes an order. Status changes go through
+orders.services.transitions.order_transition, which refuses anything not in ORDER_TRANSITIONS.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from catalog.models import SKU
+from policies.models import Category
+from sellers.models import Seller
+
+
+class Cart(models.Model):
+    """A shopper's cart: by user when signed in, else by a random key kept in the session."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="cart",
+    )
+    # A random token stored in the session data (not the session id, which login rotates).
+    session_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | Q(session_key__isnull=False),
+                name="cart_has_owner",
+            )
+        ]
+
+    def __str__(self):
+        return f"Cart {self.pk}"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey(SKU, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+    # The price the shopper saw when adding (or last changing) the line, to point out changes.
+    price_seen_minor = models.PositiveIntegerField(null=True, blank=True)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "sku"], name="cart_line_unique_sku"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="cart_line_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.sku_id}"
+
+
+class BuyerAddress(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses"
+    )
+    name = models.CharField(max_length=120)
+    line1 = models.CharField("Address line 1", max_length=200)
+    line2 = models.CharField("Address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    region = models.CharField("State / region", max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20)
+    country = models.CharField(max_length=2, default="US")
+    phone = models.CharField(max_length=30, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-is_default", "-created_at", "-id"]
+        verbose_name_plural = "buyer addresses"
+
+    def __str__(self):
+        return f"{self.name}, {self.line1}, {self.city}"
+
+    @property
+    def one_line(self) -> str:
+        parts = [self.line1, self.line2, self.city, self.region, self.postal_code, self.country]
+        return ", ".join(part for part in parts if part)
+
+
+class CheckoutStatus(models.TextChoices):
+    OPEN = "open", "Awaiting payment"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Payment failed"
+    EXPIRED = "expired", "Expired"
+
+
+class Checkout(models.Model):
+    """One payment for the orders of several sellers."""
+
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="checkouts"
+    )
+    status = models.CharField(
+        max_length=10, choices=CheckoutStatus.choices, default=CheckoutStatus.OPEN
+    )
+    total_minor = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    gateway_payment_id = models.CharField(max_length=100, blank=True)
+    # The key of the latest payment attempt (payment:checkout:<id>, then :attempt-<n> for each
+    # retry), recorded with the attempt's outcome; empty (NULL) before the first one.
+    idempotency_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    payment_attempts = models.PositiveSmallIntegerField(default=0)
+    failure_message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=CheckoutStatus.values), name="checkout_status_valid"
+            )
+        ]
+
+    def __str__(self):
+        return f"Checkout {self.pk} ({self.status})"
+
+
+class OrderStatus(models.TextChoices):
+    UNPAID = "unpaid", "Awaiting payment"
+    ON_HOLD = "on_hold", "Paid (on hold)"
+    AWAITING_SHIPMENT = "awaiting_shipment", "Awaiting shipment"
+    AWAITING_COLLECTION = "awaiting_collection", "Awaiting collection"
+    IN_TRANSIT = "in_transit", "In transit"
+    DELIVERED = "delivered", "Delivered"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# The order state machine (DESIGN.md section 6). orders.services.transitions.order_transition is
+# the only code that changes an order's status, and it refuses anything not listed here.
+ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+    OrderStatus.UNPAID: frozenset({OrderStatus.ON_HOLD, OrderStatus.CANCELLED}),
+    OrderStatus.ON_HOLD: frozenset({OrderStatus.AWAITING_SHIPMENT, OrderStatus.CANCELLED}),
+    OrderStatus.AWAITING_SHIPMENT: frozenset(
+        {OrderStatus.AWAITING_COLLECTION, OrderStatus.IN_TRANSIT, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.AWAITING_COLLECTION: frozenset({OrderStatus.IN_TRANSIT}),
+    OrderStatus.IN_TRANSIT: frozenset({OrderStatus.DELIVERED}),
+    OrderStatus.DELIVERED: frozenset({OrderStatus.COMPLETED}),
+    OrderStatus.COMPLETED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+
+
+class Order(models.Model):
+    """What one seller sells to one buyer in one checkout."""
+
+    checkout = models.ForeignKey(Checkout, on_delete=models.PROTECT, related_name="orders")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(
+        max_length=20, choices=OrderStatus.choices, default=OrderStatus.UNPAID
+    )
+    subtotal_minor = models.PositiveIntegerField()
+    shipping_minor = models.PositiveIntegerField(default=0)
+    total_minor = models.PositiveIntegerField()
+    commission_bps = models.PositiveIntegerField(
+        help_text="The rate of the lines when they share one; else the effective rate, rounded."
+    )
+    commission_minor = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+
+    # The shipping address, copied: editing a saved address never changes an order.
+    ship_name = models.CharField(max_length=120)
+    ship_line1 = models.CharField(max_length=200)
+    ship_line2 = models.CharField(max_length=200, blank=True)
+    ship_city = models.CharField(max_length=100)
+    ship_region = models.CharField(max_length=100, blank=True)
+    ship_postal_code = models.CharField(max_length=20)
+    ship_country = models.CharField(max_length=2)
+    ship_phone = models.CharField(max_length=30, blank=True)
+
+    paid_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    cancel_window_ends_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["buyer", "-created_at"], name="order_buyer_list"),
+            models.Index(fields=["seller", "status", "-created_at"], name="order_seller_list"),
+            models.Index(fields=["status", "expires_at"], name="order_unpaid_expiry"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=OrderStatus.values), name="order_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(total_minor=models.F("subtotal_minor") + models.F("shipping_minor")),
+                name="order_total_is_subtotal_plus_shipping",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Order {self.pk}"
+
+    @property
+    def number(self) -> str:
+        return f"A{self.pk:07d}"
+
+    @property
+    def ship_one_line(self) -> str:
+        parts = [
+            self.ship_line1,
+            self.ship_line2,
+            self.ship_city,
+            self.ship_region,
+            self.ship_postal_code,
+            self.ship_country,
+        ]
+        return ", ".join(part for part in parts if part)
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in ORDER_TRANSITIONS[self.status]
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey(SKU, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    product_id_copy = models.PositiveIntegerField(null=True, blank=True)
+    product_title = models.CharField(max_length=200)
+    sku_code = models.CharField(max_length=64)
+    option_label = models.CharField(max_length=200, blank=True)
+    unit_price_minor = models.PositiveIntegerField()
+    quantity = models.PositiveIntegerField()
+    line_total_minor = models.PositiveIntegerField()
+    commission_bps = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="order_line_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(line_total_minor=models.F("unit_price_minor") * models.F("quantity")),
+                name="order_line_total",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.product_title}"
+
+
+class OrderStatusEvent(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_events")
+    from_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=OrderStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.from_status or '-'} -> {self.to_status}"
+
+
+class CategoryCommission(models.Model):
+    """A platform commission rate for a category and everything below it, from a date on."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    rate_bps = models.PositiveIntegerField(
+        validators=[MinValueValidator(0), MaxValueValidator(10_000)]
+    )
+    effective_from = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["category_id", "-effective_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate_bps__gte=0) & Q(rate_bps__lte=10_000),
+                name="category_commission_rate_range",
+            ),
+            models.UniqueConstraint(
+                fields=["category", "effective_from"], name="category_commission_unique_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.category_id}: {self.rate_bps} bps from {self.effective_from:%Y-%m-%d}"

@@ -20,6 +20,7 @@ from django.utils.html import format_html
 
 from marketplace.errors import DomainError
 from marketplace.markdown import render_markdown
+from marketplace.pagecache import storefront_changed
 from policies import services
 from policies.models import (
     Category,
@@ -380,6 +381,16 @@ class TopLevelFilter(admin.SimpleListFilter):
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     form = CategoryForm
+
+    # The storefront shows category names and the tree: cached storefront pages must go.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        storefront_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        storefront_changed()
+
     list_display = ["tree_name", "slug", "parent", "policy_status", "effective_status", "position"]
     list_editable = ["policy_status", "position"]
     list_filter = ["policy_status", TopLevelFilter]

@@ -49,3 +49,8 @@ WHITENOISE_AUTOREFRESH = True
 # Persistent connections would outlive the live server's threads and keep the test database busy
 # at teardown; each test request opens and closes its own.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# Whole-page caching is off by default in tests, so each test sees the pages its own data makes
+# (the cache outlives a test's rolled-back transaction). tests/marketplace/test_pagecache.py and
+# the browser tests turn it on.
+STOREFRONT_PAGE_CACHE = False

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from marketplace.accounts import services
 from marketplace.accounts.forms import EmailAuthenticationForm, ProfileForm, SignUpForm
+from marketplace.accounts.hooks import after_login_run
 from marketplace.accounts.ratelimit import LoginThrottle
 from marketplace.errors import DomainError
 
@@ -29,6 +30,7 @@ def sign_up(request):
             form.add_error("email", error.message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            after_login_run(request=request, user=user)
             messages.success(request, f"Welcome, {user.get_short_name()}! Your account is ready.")
             return redirect("storefront:home")
     return render(request, "accounts/sign_up.html", {"form": form})
@@ -64,6 +66,7 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form):
         self._throttle.record_success()
         response = super().form_valid(form)
+        after_login_run(request=self.request, user=form.get_user())
         messages.success(self.request, f"Signed in as {form.get_user().email}.")
         return response
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from marketplace.errors import DomainError
 from marketplace.money import exponent_of
+from marketplace.pagecache import storefront_changed
 from marketplace.payments.gateway import ConnectedAccount, get_gateway
 from marketplace.payments.services import onboarding_permission_register
 from sellers.models import PayoutAccount, Seller, ShippingTemplate, ShopAddress
@@ -69,6 +70,7 @@ def seller_profile_update(
     seller.message_hours_start = message_hours_start
     seller.message_hours_end = message_hours_end
     seller.save(update_fields=["description", "message_hours_start", "message_hours_end"])
+    storefront_changed()  # the shop page shows the description
     return seller
 
 
@@ -131,6 +133,7 @@ def shipping_template_set(
             "processing_days": processing_days,
         },
     )
+    storefront_changed()  # product pages show the shipping fee
     return template
 
 

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace.errors import IllegalTransition
+from marketplace.pagecache import storefront_changed
 from sellers.models import Seller, SellerStatus, SellerStatusEvent
 
 
@@ -52,6 +53,7 @@ def seller_transition(
             actor=actor,
             message=message,
         )
+        storefront_changed()  # the shop and its products appear on or vanish from the storefront
         if after_commit is not None:
             transaction.on_commit(lambda: after_commit(seller))
     return seller

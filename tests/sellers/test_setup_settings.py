@@ -146,7 +146,7 @@ def test_fees_typed_as_currency_are_stored_in_minor_units(typed, minor):
         ("NaN", "Enter an amount such as"),
         ("", "This field is required"),
         ("1000.01", "check for a typing mistake"),
-        ("99999999999999999999", "check for a typing mistake"),
+        ("99999999999999999999", "That amount is too large"),
     ],
 )
 def test_bad_fees_are_refused_with_a_clear_field_error(typed, message):

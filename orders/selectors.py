@@ -1,0 +1,184 @@
+"""Reads for the cart, checkout and buyer pages."""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from marketplace.money import Money
+from orders.models import BuyerAddress, Cart, CartLine, Checkout, Order, OrderLine
+from orders.services.stock import sku_is_buyable
+from sellers.models import Seller, ShippingTemplate
+
+
+def shipping_fee_minor(*, template: ShippingTemplate | None, subtotal_minor: int) -> int:
+    """The seller's flat fee, or nothing at or above its free-shipping threshold. A seller without
+    a shipping template ships free."""
+    if template is None:
+        return 0
+    threshold = template.free_shipping_threshold_minor
+    if threshold is not None and subtotal_minor >= threshold:
+        return 0
+    return template.flat_fee_minor
+
+
+def seller_shipping_template(seller: Seller) -> ShippingTemplate | None:
+    try:
+        return seller.shipping_template
+    except ShippingTemplate.DoesNotExist:
+        return None
+
+
+@dataclass
+class CartItem:
+    line: CartLine
+    # Problems that stop the checkout until the shopper fixes the line.
+    warnings: list[str] = field(default_factory=list)
+    # Changes worth knowing that do not stop it (a new price).
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def sku(self):
+        return self.line.sku
+
+    @property
+    def product(self):
+        return self.line.sku.product
+
+    @property
+    def quantity(self) -> int:
+        return self.line.quantity
+
+    @property
+    def unit_price(self) -> Money:
+        return Money(self.line.sku.price_minor, settings.MARKETPLACE_CURRENCY)
+
+    @property
+    def line_total(self) -> Money:
+        return self.unit_price.times(self.line.quantity)
+
+    @property
+    def is_buyable(self) -> bool:
+        return not self.warnings
+
+
+@dataclass
+class SellerGroup:
+    seller: Seller
+    items: list[CartItem]
+    subtotal: Money
+    shipping: Money
+
+    @property
+    def total(self) -> Money:
+        return self.subtotal + self.shipping
+
+
+@dataclass
+class CartSummary:
+    groups: list[SellerGroup]
+    currency: str
+
+    @property
+    def item_count(self) -> int:
+        return sum(item.quantity for group in self.groups for item in group.items)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups
+
+    @property
+    def subtotal(self) -> Money:
+        return sum((g.subtotal for g in self.groups), Money.zero(self.currency))
+
+    @property
+    def shipping(self) -> Money:
+        return sum((g.shipping for g in self.groups), Money.zero(self.currency))
+
+    @property
+    def total(self) -> Money:
+        return self.subtotal + self.shipping
+
+    @property
+    def has_problems(self) -> bool:
+        return any(item.warnings for group in self.groups for item in group.items)
+
+
+def cart_summary(*, cart: Cart | None) -> CartSummary:
+    """The cart grouped by seller, with each seller's shipping and live warnings (no longer for
+    sale, sold out, fewer left than wanted). One query."""
+    currency = settings.MARKETPLACE_CURRENCY
+    if cart is None:
+        return CartSummary(groups=[], currency=currency)
+    lines = CartLine.objects.filter(cart=cart).select_related(
+        "sku__product__seller__shipping_template"
+    )
+    by_seller: dict[int, list[CartItem]] = {}
+    sellers: dict[int, Seller] = {}
+    for line in lines:
+        sku = line.sku
+        item = CartItem(line=line)
+        if not sku_is_buyable(sku):
+            item.warnings.append("No longer for sale: remove it to check out.")
+        elif sku.stock_on_hand <= 0:
+            item.warnings.append("Sold out: remove it to check out.")
+        elif sku.stock_on_hand < line.quantity:
+            item.warnings.append(f"Only {sku.stock_on_hand} left: lower the quantity to check out.")
+        seen = line.price_seen_minor
+        if seen is not None and seen != sku.price_minor:
+            was, now = Money(seen, currency), Money(sku.price_minor, currency)
+            item.notices.append(f"Price changed from {was} to {now} since you added it.")
+        seller = sku.product.seller
+        sellers[seller.id] = seller
+        by_seller.setdefault(seller.id, []).append(item)
+    groups = []
+    for seller_id, items in by_seller.items():
+        seller = sellers[seller_id]
+        subtotal = sum((item.line_total for item in items if item.is_buyable), Money.zero(currency))
+        fee = shipping_fee_minor(
+            template=seller_shipping_template(seller), subtotal_minor=subtotal.amount_minor
+        )
+        shipping = Money(fee if subtotal.amount_minor else 0, currency)
+        groups.append(SellerGroup(seller=seller, items=items, subtotal=subtotal, shipping=shipping))
+    return CartSummary(groups=groups, currency=currency)
+
+
+def cart_item_count(*, cart_id: int | None) -> int:
+    if not cart_id:
+        return 0
+    return sum(CartLine.objects.filter(cart_id=cart_id).values_list("quantity", flat=True))
+
+
+def buyer_addresses(*, user) -> QuerySet[BuyerAddress]:
+    return BuyerAddress.objects.filter(user=user)
+
+
+def buyer_orders(*, user) -> QuerySet[Order]:
+    """The buyer's orders, newest first, with seller and lines loaded (constant queries)."""
+    return (
+        Order.objects.filter(buyer=user)
+        .select_related("seller")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+        .order_by("-created_at", "-id")
+    )
+
+
+def buyer_order_get(*, user, order_id: int) -> Order:
+    """One of the buyer's orders; another buyer's id answers 404."""
+    return get_object_or_404(
+        Order.objects.filter(buyer=user)
+        .select_related("seller", "checkout")
+        .prefetch_related("lines", "status_events"),
+        id=order_id,
+    )
+
+
+def buyer_checkout_get(*, user, checkout_id: int) -> Checkout:
+    return get_object_or_404(
+        Checkout.objects.filter(buyer=user).prefetch_related(
+            Prefetch("orders", queryset=Order.objects.select_related("seller").order_by("id")),
+            "orders__lines",
+        ),
+        id=checkout_id,
+    )

@@ -1,0 +1,46 @@
+import factory
+
+from catalog.models import SKU
+from orders.models import BuyerAddress, Cart, CartLine
+from sellers.models import ShippingTemplate
+from tests.accounts.factories import UserFactory
+from tests.catalog.factories import LiveProductFactory, SKUFactory
+
+
+class BuyerAddressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BuyerAddress
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Faker("name")
+    line1 = "10 Elm Street"
+    city = "Springfield"
+    region = "IL"
+    postal_code = "62701"
+    country = "US"
+    phone = "+1 555 0199"
+    is_default = True
+
+
+class ShippingTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ShippingTemplate
+
+    flat_fee_minor = 500
+    free_shipping_threshold_minor = 5000
+
+
+def buyable_sku(*, price_minor: int = 2500, stock: int = 10, seller=None, **product) -> SKU:
+    """A SKU of a live product of an approved seller."""
+    if seller is not None:
+        product["seller"] = seller
+    return SKUFactory(
+        product=LiveProductFactory(**product), price_minor=price_minor, stock_on_hand=stock
+    )
+
+
+def cart_with(user, *lines: tuple[SKU, int]) -> Cart:
+    cart, _ = Cart.objects.get_or_create(user=user)
+    for sku, quantity in lines:
+        CartLine.objects.create(cart=cart, sku=sku, quantity=quantity)
+    return cart
