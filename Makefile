@@ -19,7 +19,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(VENV)/.installed
+# A development .env (DJANGO_DEBUG=1) so `manage.py` works by hand too; never copied into images.
+.env:
+	cp .env.example .env
+
+run: $(VENV)/.installed .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python bin/run-dev
