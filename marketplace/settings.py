@@ -289,8 +289,10 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
-# Whole storefront pages kept for visitors without a session (marketplace/pagecache.py).
-STOREFRONT_PAGE_CACHE = env_bool("STOREFRONT_PAGE_CACHE", True)
+# Whole storefront pages kept for visitors without a session (marketplace/pagecache.py). On by
+# default only with Redis: the per-process cache of the embedded default would not hear the
+# worker's changes (an expired order's stock coming back).
+STOREFRONT_PAGE_CACHE = env_bool("STOREFRONT_PAGE_CACHE", bool(REDIS_URL))
 # Documents that must never be served by URL (KYC, qualifications): outside MEDIA_ROOT.
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT") or VAR_DIR / "private")
 STORAGES = {
