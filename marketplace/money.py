@@ -13,6 +13,7 @@ Never float. This module owns the marketplace's one rounding rule and its one sp
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -30,6 +31,7 @@ BPS_DENOMINATOR = 10_000
 # No price has more than 13 digits before the point. Typed text beyond that ("1e999999") is
 # refused before it is turned into a (million-digit) integer, which would take seconds.
 MAX_TYPED_EXPONENT = 12
+TYPED_AMOUNT = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?$", re.ASCII)
 
 
 class CurrencyMismatch(DomainError):
@@ -113,7 +115,17 @@ class Money:
         currency, or negative when not allowed.
         """
         exponent = exponent_of(currency)
-        cleaned = (text or "").strip().replace(",", "")
+        text = (text or "").strip()
+        # ASCII digits, an optional sign and dot, and commas only between groups of three: "4,99"
+        # is a European decimal that must not become 499, and exponents ("1e9") are nobody's price.
+        if not TYPED_AMOUNT.match(text) or not any(char.isdigit() for char in text):
+            if "," in text and re.fullmatch(r"-?[0-9.,]+", text):
+                raise MoneyParseError(
+                    f"Use a dot for decimals, as in {cls.example(currency)}; commas may only "
+                    "separate thousands (1,250)."
+                )
+            raise MoneyParseError(f"Enter an amount such as {cls.example(currency)}.")
+        cleaned = text.replace(",", "")
         try:
             value = Decimal(cleaned)
         except InvalidOperation:

@@ -1,8 +1,6 @@
 """Forms of the Seller Center set-up: shop profile, addresses, shipping, staff, policies,
 qualifications. Input checks only; the services own the rules and write the rows."""
 
-import re
-
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,11 +19,6 @@ from sellers.services.setup import (
 )
 
 STAFF_ROLE_CHOICES = [(value, label) for value, label in SellerRole.choices if value != "owner"]
-
-# ASCII digits with an optional decimal part; commas only between groups of three digits. Rules out
-# "1e3", "0x10", "∞", and "4,99", which a comma-decimal writer means as 4.99 and which would
-# otherwise read as 499.00: an amount is something a person types, not a float literal.
-AMOUNT_PATTERN = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?$", re.ASCII)
 
 
 class ShopProfileForm(forms.ModelForm):
@@ -102,14 +95,6 @@ class ReturnAddressForm(ShopAddressForm):
 def parse_amount(text: str, *, currency: str, maximum_major: int) -> int:
     """A typed amount ("4.99") as integer minor units (499); ValidationError with a message for
     people otherwise."""
-    text = (text or "").strip()
-    if not AMOUNT_PATTERN.match(text) or not any(char in "0123456789" for char in text):
-        if "," in text:
-            raise ValidationError(
-                f"Use a dot for decimals, as in {Money.example(currency)}; commas may only "
-                "separate thousands (1,250)."
-            )
-        raise ValidationError(f"Enter an amount such as {Money.example(currency)}.")
     try:
         money = Money.parse(text, currency)
     except MoneyParseError as error:

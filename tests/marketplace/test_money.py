@@ -139,7 +139,25 @@ def test_parse_reads_back_what_format_wrote(minor):
     assert Money.parse(money.format().lstrip("$"), "USD") == money
 
 
-@pytest.mark.parametrize("text", ["1e999999", "1e999990", "99999999999999"])
-def test_parse_refuses_an_absurdly_large_amount_at_once(text):
-    with pytest.raises(MoneyParseError, match="too large"):
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1e999999", "Enter an amount"),
+        ("1e999990", "Enter an amount"),
+        ("99999999999999", "too large"),
+    ],
+)
+def test_parse_refuses_an_absurdly_large_amount_at_once(text, message):
+    with pytest.raises(MoneyParseError, match=message):
         Money.parse(text, "USD")
+
+
+@pytest.mark.parametrize("text", ["4,99", "1,2,3", "12,50"])
+def test_parse_refuses_a_decimal_comma_instead_of_reading_thousands(text):
+    with pytest.raises(MoneyParseError, match="Use a dot for decimals"):
+        Money.parse(text, "USD")
+
+
+def test_parse_reads_only_ascii_digits():
+    with pytest.raises(MoneyParseError):
+        Money.parse("١٢", "USD")
