@@ -6,7 +6,8 @@ and over one hot SKU, next to a trivial view (/ping), under gunicorn on loopback
     DJANGO_DEBUG=1 .venv/bin/python manage.py migrate
     .venv/bin/python bench/checkout.py --json /tmp/checkout-bench.json
 
-Each buyer loops: POST /cart/add/ (one unit of a SKU), then POST /checkout/ with a saved address
+Each buyer loops: POST /cart/add/ (one unit of a SKU), GET /checkout/ (the page's submit token
+and the total it shows, which the order must send back), then POST /checkout/ with a saved address
 and the test card 4242 4242 4242 4242; a checkout counts when it answers with the redirect to its
 confirmation page. "spread" picks a random SKU of 1,000 (over 32 sellers) each time; "hot" always
 the same SKU, so every checkout waits for the one row lock. Stock is large enough never to run out.
@@ -24,10 +25,12 @@ import json
 import os
 import platform
 import random
+import re
 import secrets
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -73,6 +76,15 @@ def bench_environment() -> dict[str, str]:
         }
     )
     env.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    # As in production, the hashed static files must exist before a DEBUG=0 server starts (it
+    # refuses to start without their manifest).
+    env["STATIC_ROOT"] = tempfile.mkdtemp(prefix="bench-static-")
+    subprocess.run(  # noqa: S603
+        [PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+    )
     return env
 
 
@@ -192,7 +204,15 @@ def percentile(values: list[float], fraction: float) -> float:
     return values[min(len(values) - 1, int(fraction * len(values)))]
 
 
-def _request(port, method, path, *, buyer: Buyer | None = None, form: dict | None = None):
+def _request(
+    port,
+    method,
+    path,
+    *,
+    buyer: Buyer | None = None,
+    form: dict | None = None,
+    want_body: bool = False,
+):
     connection = http.client.HTTPConnection(HOST, port, timeout=30)
     headers = {"Host": HOST}
     body = None
@@ -204,9 +224,20 @@ def _request(port, method, path, *, buyer: Buyer | None = None, form: dict | Non
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     connection.request(method, path, body=body, headers=headers)
     response = connection.getresponse()
-    response.read()
+    content = response.read()
     connection.close()
+    if want_body:
+        return response.status, content.decode()
     return response.status, response.getheader("Location", "")
+
+
+def checkout_page_fields(port, buyer) -> dict[str, str] | None:
+    """The checkout page's hidden fields (its submit token and the total it shows), which a
+    shopper's browser sends back with the order."""
+    status, page = _request(port, "GET", "/checkout/", buyer=buyer, want_body=True)
+    if status != 200:
+        return None
+    return dict(re.findall(r'name="(submit_token|expected_total_minor)" value="([^"]*)"', page))
 
 
 def drive(name, port, buyers, *, action, warmup, duration) -> Result:
@@ -278,12 +309,15 @@ def main() -> None:
             )
             if status != 302:
                 return False
+            page_fields = checkout_page_fields(port, buyer)
+            if not page_fields:
+                return False
             status, location = _request(
                 port,
                 "POST",
                 "/checkout/",
                 buyer=buyer,
-                form={"saved_address": buyer.address_id, "card_number": CARD},
+                form={"saved_address": buyer.address_id, "card_number": CARD, **page_fields},
             )
             return status == 302 and location.endswith("/done/")
 

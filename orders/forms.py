@@ -1,10 +1,12 @@
 from django import forms
 
 from marketplace.countries import COUNTRY_CHOICES
+from marketplace.payments.local_money import is_ascii_digits
 from orders.models import BuyerAddress
 
 ADDRESS_FIELDS = ["name", "line1", "line2", "city", "region", "postal_code", "country", "phone"]
 REQUIRED_ADDRESS_FIELDS = ["name", "line1", "city", "postal_code", "country"]
+OUT_OF_DATE = "This page was out of date: check your order below and place it again."
 
 
 class CartQuantityForm(forms.Form):
@@ -30,8 +32,8 @@ class PaymentForm(forms.Form):
 
     def clean_card_number(self):
         number = self.cleaned_data["card_number"]
-        if not number.isdigit() or not 12 <= len(number) <= 19:
-            raise forms.ValidationError("Enter the card number: 12 to 19 digits.")
+        if not is_ascii_digits(number) or not 12 <= len(number) <= 19:
+            raise forms.ValidationError("Enter the card number: 12 to 19 digits (0-9).")
         return number
 
 
@@ -55,6 +57,26 @@ class CheckoutForm(PaymentForm):
     phone = forms.CharField(max_length=30, required=False)
     save_address = forms.BooleanField(
         required=False, initial=True, label="Save this address for next time"
+    )
+    # What the page showed, sent back with the order: the token makes a second submit of the same
+    # page find the first one's checkout; the total is the one the shopper agreed to pay.
+    submit_token = forms.RegexField(
+        regex=r"^[A-Za-z0-9_-]{16,64}$",
+        widget=forms.HiddenInput,
+        label="Checkout page",
+        error_messages={"required": OUT_OF_DATE, "invalid": OUT_OF_DATE},
+    )
+    expected_total_minor = forms.IntegerField(
+        min_value=0,
+        max_value=2**31 - 1,
+        widget=forms.HiddenInput,
+        label="Total shown",
+        error_messages={
+            "required": OUT_OF_DATE,
+            "invalid": OUT_OF_DATE,
+            "min_value": OUT_OF_DATE,
+            "max_value": OUT_OF_DATE,
+        },
     )
 
     field_order = ["saved_address", *ADDRESS_FIELDS, "save_address", "card_number"]

@@ -112,7 +112,15 @@ class Checkout(models.Model):
     # retry), recorded with the attempt's outcome; empty (NULL) before the first one.
     idempotency_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
     payment_attempts = models.PositiveSmallIntegerField(default=0)
+    # Attempts the card issuer refused (not counting an unreachable provider): they shorten and
+    # finally release the reservation (orders.services.checkout.checkout_mark_failed).
+    declines = models.PositiveSmallIntegerField(default=0)
     failure_message = models.CharField(max_length=300, blank=True)
+    # A random token put in the checkout page when it is shown: the same page submitted again (a
+    # double-click, a resubmit, a retry by a flaky network) finds this checkout instead of paying
+    # a second time. NULL, not "", for checkouts placed without a page (demo data), so the unique
+    # constraint below never sees two of them as equal.
+    submit_token = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
 
@@ -121,8 +129,24 @@ class Checkout(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=CheckoutStatus.values), name="checkout_status_valid"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["buyer", "submit_token"], name="checkout_submit_token_unique"
+            ),
+            # The cart is claimed by one checkout at a time: a buyer has at most one checkout
+            # waiting for its payment. A second one (another tab) is refused by the database even
+            # if two requests pass the service's check at once; a new checkout first releases
+            # the buyer's failed one (orders.services.checkout).
+            models.UniqueConstraint(
+                fields=["buyer"],
+                condition=Q(status__in=["open", "failed"]),
+                name="checkout_one_unpaid_per_buyer",
+            ),
         ]
+
+    # Set by checkout_place on a checkout it did not place but found (the same page submitted
+    # again); not stored.
+    replayed = False
 
     def __str__(self):
         return f"Checkout {self.pk} ({self.status})"

@@ -53,8 +53,14 @@ def card_number_normalise(number: str) -> str:
     return "".join((number or "").split()).replace("-", "")
 
 
+def is_ascii_digits(text: str) -> bool:
+    """0-9 only: str.isdigit() also accepts other scripts' digits (Arabic-Indic, full-width...),
+    which int() reads as numbers, so a card typed in them would pass a Luhn check."""
+    return text.isascii() and text.isdigit()
+
+
 def luhn_valid(digits: str) -> bool:
-    if not digits.isdigit():
+    if not is_ascii_digits(digits):
         return False
     total = 0
     for position, char in enumerate(reversed(digits)):
@@ -143,7 +149,7 @@ def local_payment_create(
     currency = _check_currency(currency)
     digits = card_number_normalise(payment_method)
     outcome = card_outcome(digits)
-    card_last4 = digits[-4:] if digits.isdigit() else ""
+    card_last4 = digits[-4:] if is_ascii_digits(digits) else ""
 
     def create() -> LocalPayment:
         code, message = outcome or ("", "")

@@ -85,17 +85,37 @@ def cart_add(*, cart: Cart, sku_id: int, quantity: int = 1) -> CartChange:
     if quantity < 1:
         raise DomainError("Choose a quantity of at least 1.", code="invalid_quantity")
     sku = _buyable_sku(sku_id)
-    existing = (
-        CartLine.objects.filter(cart=cart, sku=sku).values_list("quantity", flat=True).first()
-    )
-    change = _capped(sku, (existing or 0) + quantity)
-    with transaction.atomic():
-        CartLine.objects.update_or_create(
-            cart=cart,
-            sku=sku,
-            defaults={"quantity": change.quantity, "price_seen_minor": sku.price_minor},
-        )
-        Cart.objects.filter(id=cart.id).update(updated_at=F("updated_at"))
+    # Ten adds at once must give ten units: the line is read under its row lock and written in
+    # the same transaction, never read here and written from a stale value there.
+    for _ in range(2):
+        try:
+            with transaction.atomic():
+                existing = (
+                    CartLine.objects.select_for_update()
+                    .filter(cart=cart, sku=sku)
+                    .values_list("quantity", flat=True)
+                    .first()
+                )
+                change = _capped(sku, (existing or 0) + quantity)
+                if existing is None:
+                    # Two first adds at once: the unique (cart, sku) constraint lets one insert;
+                    # the other goes round again and adds to the line it made.
+                    CartLine.objects.create(
+                        cart=cart,
+                        sku=sku,
+                        quantity=change.quantity,
+                        price_seen_minor=sku.price_minor,
+                    )
+                else:
+                    CartLine.objects.filter(cart=cart, sku=sku).update(
+                        quantity=change.quantity, price_seen_minor=sku.price_minor
+                    )
+                Cart.objects.filter(id=cart.id).update(updated_at=F("updated_at"))
+            break
+        except IntegrityError:
+            continue
+    else:
+        raise DomainError("Your cart changed at the same moment: please try again.", code="busy")
     message = change.message or f"Added {sku.product.title} to your cart."
     return CartChange(change.quantity, message, change.capped)
 

@@ -1,14 +1,20 @@
 """Checkout: reserve stock and create one order per seller, then take one payment for all of them
-(DESIGN.md sections 7 and 8).
+(docs/architecture.md, "Orders and checkout").
 
-1. In one transaction: lock the cart's SKUs in id order, refuse the whole checkout when any is not
-   for sale or short of stock (nothing written), take the stock with F(), create the Checkout and
-   one unpaid Order per seller with copied lines and audit rows.
+0. The cart is claimed: a buyer has at most one checkout waiting for its payment (a database
+   constraint). The same checkout page submitted again (its `submit_token`) answers with the
+   checkout it placed; a new checkout first releases the buyer's earlier failed one.
+1. In one transaction: lock the buyer's cart row (a buyer's checkouts run one after the other),
+   lock the cart's SKUs in id order, refuse the whole checkout when any is not for sale or short
+   of stock or when the total is not the one the shopper was shown (nothing written), take the
+   stock with F(), create the Checkout and one unpaid Order per seller with copied lines and
+   audit rows.
 2. After that commits, holding no locks: one gateway payment for the checkout's total.
 3. On success, in one transaction: checkout paid, orders on hold, one ledger posting per order,
    cart emptied; emails after commit. On a decline or an unreachable gateway the checkout is
-   failed with a message for the shopper, the orders stay unpaid with their stock reserved until
-   they expire, and checkout_retry_payment can try again with a new idempotency key.
+   failed with a message for the shopper and checkout_retry_payment can try again with a new
+   idempotency key; a decline cuts the reservation to CHECKOUT_DECLINED_HOLD_MINUTES, and
+   CHECKOUT_MAX_DECLINES declines release it at once.
 """
 
 import logging
@@ -16,8 +22,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db import IntegrityError, transaction
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Least
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -36,6 +43,7 @@ from marketplace.payments.gateway import (
 )
 from orders.models import (
     BuyerAddress,
+    Cart,
     CartLine,
     Checkout,
     CheckoutStatus,
@@ -70,6 +78,9 @@ EXPIRED_WHILE_PAYING = (
 )
 
 
+REPLACED_MESSAGE = "Replaced by a newer checkout: the items were released."
+
+
 class SoldOut(DomainError):
     code = "sold_out"
 
@@ -78,20 +89,124 @@ class EmptyCart(DomainError):
     code = "empty_cart"
 
 
+class PriceChanged(DomainError):
+    """The total is not the one the shopper was shown (a price or a shipping fee changed)."""
+
+    code = "price_changed"
+
+    def __init__(self, message: str, *, total_minor: int):
+        super().__init__(message)
+        self.total_minor = total_minor
+
+
+class CheckoutInProgress(DomainError):
+    """Another checkout of this buyer is waiting for its payment (another tab, or a payment the
+    provider is still confirming); `checkout` is that one."""
+
+    code = "checkout_in_progress"
+
+    def __init__(self, message: str, *, checkout: Checkout):
+        super().__init__(message)
+        self.checkout = checkout
+
+
+class _AlreadyPlaced(Exception):
+    """Raised inside the reservation, before anything is written, when this submit was placed."""
+
+    def __init__(self, checkout: Checkout):
+        self.checkout = checkout
+
+
+class _FailedCheckoutInTheWay(Exception):
+    """Raised inside the reservation, before anything is written: the buyer's failed checkout
+    still holds the cart and must be released first (outside this transaction: releasing locks
+    other SKU rows, which must not be taken before the cart's in id order)."""
+
+    def __init__(self, checkout: Checkout):
+        self.checkout = checkout
+
+
 def _expiry_delta() -> timedelta:
     return timedelta(minutes=settings.ORDER_UNPAID_EXPIRY_MINUTES)
 
 
-def checkout_place(*, buyer, address: BuyerAddress, payment_method: str) -> Checkout:
-    """Reserve the buyer's cart and pay for it. Returns the Checkout: `paid`, or `failed` with
-    `failure_message` for the shopper (then retry with checkout_retry_payment).
+def checkout_for_submit_token(*, buyer, submit_token: str | None) -> Checkout | None:
+    """The checkout that this buyer's checkout page (its token) already placed, if any, marked
+    `replayed`."""
+    if not submit_token:
+        return None
+    checkout = Checkout.objects.filter(buyer=buyer, submit_token=submit_token).first()
+    if checkout is not None:
+        checkout.replayed = True
+    return checkout
 
-    Raises EmptyCart, or SoldOut ("Sold out: <title>", code sold_out; "No longer for sale: ...",
-    code not_buyable) before anything is written."""
-    checkout, orders, sold_out_product_ids = _reserve(buyer=buyer, address=address)
+
+def checkout_place(
+    *,
+    buyer,
+    address: BuyerAddress,
+    payment_method: str,
+    submit_token: str | None = None,
+    expected_total_minor: int | None = None,
+) -> Checkout:
+    """Reserve the buyer's cart and pay for it. Returns the Checkout: `paid`, `failed` with
+    `failure_message` for the shopper (then retry with checkout_retry_payment), `open` while the
+    provider confirms the payment, or `expired` when declines released the items.
+
+    `submit_token` identifies the checkout page: the same token again (a double-click, a resubmit)
+    returns the checkout it placed, whatever its state, with `replayed` set, and charges nothing
+    more.
+    `expected_total_minor` is the total the shopper was shown; None skips the check (callers
+    with no page, such as the demo data).
+
+    Raises, before anything is written: EmptyCart; SoldOut ("Sold out: <title>", code sold_out;
+    "No longer for sale: ...", code not_buyable); PriceChanged (with the new total);
+    CheckoutInProgress (with the buyer's checkout that is waiting for its payment)."""
+    for _ in range(2):
+        try:
+            checkout, orders, sold_out_product_ids = _reserve(
+                buyer=buyer,
+                address=address,
+                submit_token=submit_token,
+                expected_total_minor=expected_total_minor,
+            )
+        except _AlreadyPlaced as placed:
+            placed.checkout.replayed = True
+            return placed.checkout
+        except _FailedCheckoutInTheWay as failed:
+            # A new checkout replaces the buyer's failed one: its orders are cancelled and its
+            # stock goes back, so one buyer never holds two reservations (each declined card
+            # would otherwise add one). Then reserve again.
+            checkouts_release(checkout_ids=[failed.checkout.id], message=REPLACED_MESSAGE)
+            continue
+        except IntegrityError:
+            # Two submits passed the claim check at once (SQLite has no row lock on the cart):
+            # the database let only one claim the cart. Answer with that one.
+            earlier = checkout_for_submit_token(buyer=buyer, submit_token=submit_token)
+            if earlier is not None:
+                return earlier
+            waiting = _waiting_checkout(buyer=buyer)
+            if waiting is None:
+                raise
+            raise _in_progress(waiting) from None
+        break
+    else:
+        raise _in_progress(_waiting_checkout(buyer=buyer))
     if sold_out_product_ids:
         stock_refresh_products(product_ids=sold_out_product_ids)
     return _pay(checkout=checkout, payment_method=payment_method, orders=orders)
+
+
+def _waiting_checkout(*, buyer) -> Checkout | None:
+    return Checkout.objects.filter(
+        buyer=buyer, status__in=[CheckoutStatus.OPEN, CheckoutStatus.FAILED]
+    ).first()
+
+
+def _in_progress(checkout: Checkout) -> CheckoutInProgress:
+    return CheckoutInProgress(
+        "You have a checkout waiting for its payment: it is shown below.", checkout=checkout
+    )
 
 
 def checkout_retry_payment(*, checkout: Checkout, payment_method: str) -> Checkout:
@@ -126,15 +241,34 @@ def _address_fields(address: BuyerAddress) -> dict:
 
 
 @transaction.atomic
-def _reserve(*, buyer, address: BuyerAddress) -> tuple[Checkout, list[Order], list[int]]:
+def _reserve(
+    *, buyer, address: BuyerAddress, submit_token: str | None, expected_total_minor: int | None
+) -> tuple[Checkout, list[Order], list[int]]:
     now = timezone.now()
     currency = settings.MARKETPLACE_CURRENCY
+    # The cart row lock makes one buyer's checkouts run one after the other: a second submit
+    # waits here until the first has committed its checkout, then finds it below.
+    cart = Cart.objects.select_for_update().filter(user=buyer).first()
+    if cart is None:
+        raise EmptyCart("Your cart is empty.")
+    holds_the_cart = Q(status__in=[CheckoutStatus.OPEN, CheckoutStatus.FAILED])
+    if submit_token:
+        holds_the_cart |= Q(submit_token=submit_token)
+    # At most two: the one this page placed, and the one waiting for its payment.
+    claims = list(Checkout.objects.filter(holds_the_cart, buyer=buyer)[:2])
+    claims.sort(key=lambda checkout: not (submit_token and checkout.submit_token == submit_token))
+    claim = claims[0] if claims else None
+    if claim is not None:
+        if submit_token and claim.submit_token == submit_token:
+            raise _AlreadyPlaced(claim)
+        if claim.status == CheckoutStatus.FAILED:
+            raise _FailedCheckoutInTheWay(claim)
+        # Open: its payment is under way (another tab, or the provider is still confirming).
+        raise _in_progress(claim)
     # The cart's SKUs with the wanted quantity, locked in id order, in one query.
-    cart_quantity = CartLine.objects.filter(cart__user=buyer, sku_id=OuterRef("id")).values(
-        "quantity"
-    )
+    cart_quantity = CartLine.objects.filter(cart=cart, sku_id=OuterRef("id")).values("quantity")
     cart_skus = SKU.objects.filter(
-        id__in=CartLine.objects.filter(cart__user=buyer).values("sku_id")
+        id__in=CartLine.objects.filter(cart=cart).values("sku_id")
     ).annotate(wanted=Subquery(cart_quantity))
     # A line removed while we waited for the lock has no quantity any more: leave it out.
     skus = [sku for sku in stock_lock_skus(skus=cart_skus) if sku.wanted]
@@ -200,11 +334,22 @@ def _reserve(*, buyer, address: BuyerAddress) -> tuple[Checkout, list[Order], li
         )
         lines_by_seller[seller_id] = lines
 
+    total_minor = sum(order.total_minor for order in orders)
+    if expected_total_minor is not None and total_minor != expected_total_minor:
+        # Charge only what the shopper saw: stop before taking anything (the atomic block rolls
+        # back the stock taken above) and show the new total for confirmation.
+        raise PriceChanged(
+            f"The total changed from {Money(expected_total_minor, currency)} to "
+            f"{Money(total_minor, currency)} since this page was shown (a price or a shipping "
+            "fee changed). Check the order summary and place the order again.",
+            total_minor=total_minor,
+        )
     checkout = Checkout.objects.create(
         buyer=buyer,
-        total_minor=sum(order.total_minor for order in orders),
+        total_minor=total_minor,
         currency=currency,
         created_at=now,
+        submit_token=submit_token or None,
     )
     for order in orders:
         order.checkout = checkout
@@ -263,7 +408,10 @@ def _pay(*, checkout: Checkout, payment_method: str, orders: list[Order] | None 
         )
     except PaymentDeclined as declined:
         return checkout_mark_failed(
-            checkout=checkout, message=declined.message, payment_id=declined.payment_id
+            checkout=checkout,
+            message=declined.message,
+            payment_id=declined.payment_id,
+            declined=True,
         )
     except GatewayUnavailable:
         return checkout_mark_failed(checkout=checkout, message=UNAVAILABLE_MESSAGE)
@@ -277,6 +425,7 @@ def _pay(*, checkout: Checkout, payment_method: str, orders: list[Order] | None 
             checkout=checkout,
             message=result.failure_message or ERROR_MESSAGE,
             payment_id=result.id,
+            declined=True,
         )
     # processing / requires_action: the gateway's webhook finishes it.
     Checkout.objects.filter(id=checkout.id).update(
@@ -286,18 +435,42 @@ def _pay(*, checkout: Checkout, payment_method: str, orders: list[Order] | None 
     return checkout
 
 
-def checkout_mark_failed(*, checkout: Checkout, message: str, payment_id: str = "") -> Checkout:
+def checkout_mark_failed(
+    *, checkout: Checkout, message: str, payment_id: str = "", declined: bool = False
+) -> Checkout:
     """Record a failed attempt (open -> failed, compare-and-swap): the orders stay unpaid with
-    their stock reserved until they expire; the shopper may retry."""
-    Checkout.objects.filter(id=checkout.id, status=CheckoutStatus.OPEN).update(
-        status=CheckoutStatus.FAILED,
-        failure_message=message[:300],
-        gateway_payment_id=payment_id,
-        idempotency_key=checkout.idempotency_key,
-        payment_attempts=checkout.payment_attempts,
-    )
+    their stock reserved and the shopper may retry.
+
+    A decline (`declined`: the card was refused, not the provider unreachable) cuts what is left
+    of the reservation to CHECKOUT_DECLINED_HOLD_MINUTES, and the CHECKOUT_MAX_DECLINES-th decline
+    releases it at once (the checkout expires), so a declined card cannot keep stock from other
+    shoppers for the whole expiry."""
+    now = timezone.now()
+    with transaction.atomic():
+        moved = Checkout.objects.filter(id=checkout.id, status=CheckoutStatus.OPEN).update(
+            status=CheckoutStatus.FAILED,
+            failure_message=message[:300],
+            gateway_payment_id=payment_id,
+            idempotency_key=checkout.idempotency_key,
+            payment_attempts=checkout.payment_attempts,
+            declines=F("declines") + (1 if declined else 0),
+        )
+        if moved and declined:
+            declines = Checkout.objects.filter(id=checkout.id).values_list("declines", flat=True)[0]
+            if declines < settings.CHECKOUT_MAX_DECLINES:
+                hold_until = now + timedelta(minutes=settings.CHECKOUT_DECLINED_HOLD_MINUTES)
+                Order.objects.filter(checkout_id=checkout.id, status=OrderStatus.UNPAID).update(
+                    expires_at=Least(F("expires_at"), hold_until)
+                )
     checkout.status, checkout.failure_message = CheckoutStatus.FAILED, message[:300]
     checkout.gateway_payment_id = payment_id
+    if moved and declined and declines >= settings.CHECKOUT_MAX_DECLINES:
+        message = (
+            f"{message} After {declines} declined payments your items were released: check your "
+            "card details and place the order again from your cart."
+        )[:300]
+        checkouts_release(checkout_ids=[checkout.id], message=message)
+        checkout.status, checkout.failure_message = CheckoutStatus.EXPIRED, message
     return checkout
 
 
@@ -415,25 +588,56 @@ def _send_paid_emails(*, checkout: Checkout, buyer_email: str, orders: list[Orde
 
 
 def orders_expire_unpaid(*, now=None) -> int:
-    """Cancel every unpaid order past its expiry and give its stock back, once: each order moves
-    with a compare-and-swap on its status, so a second run (or a parallel worker) finds nothing
-    to do. Returns how many orders expired."""
+    """Cancel every unpaid order past its expiry and give its stock back, once. Returns how many
+    orders expired."""
     now = now or timezone.now()
-    order_check_transition(from_status=OrderStatus.UNPAID, to_status=OrderStatus.CANCELLED)
     candidate_ids = list(
         Order.objects.filter(status=OrderStatus.UNPAID, expires_at__lte=now)
         .order_by("id")
         .values_list("id", flat=True)
     )
-    expired, product_ids = 0, set()
-    for order_id in candidate_ids:
+    return _cancel_unpaid_orders(
+        order_ids=candidate_ids,
+        now=now,
+        message="Not paid in time: cancelled and the items released.",
+        still_due=Q(expires_at__lte=now),
+    )
+
+
+def checkouts_release(*, checkout_ids: list[int], message: str) -> int:
+    """Give up the reservation of checkouts that will not be paid (replaced by a newer checkout,
+    or declined too often): their unpaid orders are cancelled and restocked, the checkouts expire
+    with `message`. Returns how many orders were cancelled."""
+    order_ids = list(
+        Order.objects.filter(checkout_id__in=checkout_ids, status=OrderStatus.UNPAID)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    waiting = Checkout.objects.filter(
+        id__in=checkout_ids, status__in=[CheckoutStatus.OPEN, CheckoutStatus.FAILED]
+    )
+    waiting.update(failure_message=message[:300])
+    cancelled = _cancel_unpaid_orders(order_ids=order_ids, now=timezone.now(), message=message)
+    # Each checkout expired with its last order above; this catches one with no unpaid order.
+    waiting.exclude(orders__status=OrderStatus.UNPAID).update(status=CheckoutStatus.EXPIRED)
+    return cancelled
+
+
+def _cancel_unpaid_orders(*, order_ids: list[int], now, message: str, still_due=None) -> int:
+    """Each order moves unpaid -> cancelled with a compare-and-swap on its status, so a second
+    run, a parallel worker or a payment landing at the same moment cannot release it twice; only
+    the run that moved it restocks its lines and writes the audit row. A checkout left with no
+    unpaid order expires. `still_due`: a further condition the order must still meet."""
+    order_check_transition(from_status=OrderStatus.UNPAID, to_status=OrderStatus.CANCELLED)
+    cancelled, product_ids = 0, set()
+    for order_id in order_ids:
         with transaction.atomic():
-            taken = Order.objects.filter(
-                id=order_id, status=OrderStatus.UNPAID, expires_at__lte=now
-            ).update(status=OrderStatus.CANCELLED)
-            if taken != 1:
+            taken = Order.objects.filter(id=order_id, status=OrderStatus.UNPAID)
+            if still_due is not None:
+                taken = taken.filter(still_due)
+            if taken.update(status=OrderStatus.CANCELLED) != 1:
                 continue
-            expired += 1
+            cancelled += 1
             quantities: dict[int, int] = {}
             for sku_id, product_id, quantity in OrderLine.objects.filter(
                 order_id=order_id, sku__isnull=False
@@ -445,7 +649,7 @@ def orders_expire_unpaid(*, now=None) -> int:
                 order_id=order_id,
                 from_status=OrderStatus.UNPAID,
                 to_status=OrderStatus.CANCELLED,
-                message="Not paid in time: cancelled and the items released.",
+                message=message,
                 created_at=now,
             )
             checkout_id = Order.objects.filter(id=order_id).values_list("checkout_id", flat=True)[0]
@@ -457,4 +661,4 @@ def orders_expire_unpaid(*, now=None) -> int:
                 ).update(status=CheckoutStatus.EXPIRED)
     if product_ids:
         stock_refresh_products(product_ids=[pid for pid in product_ids if pid])
-    return expired
+    return cancelled

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from marketplace.errors import DomainError
 from orders.forms import AddToCartForm, CartQuantityForm
@@ -32,7 +32,7 @@ def _back(request, fallback: str):
     return redirect(fallback)
 
 
-@require_GET
+@require_safe
 def cart_detail(request):
     summary = cart_summary(cart=request_cart(request))
     return render(request, "orders/cart.html", {"summary": summary})

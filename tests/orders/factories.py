@@ -44,3 +44,18 @@ def cart_with(user, *lines: tuple[SKU, int]) -> Cart:
     for sku, quantity in lines:
         CartLine.objects.create(cart=cart, sku=sku, quantity=quantity)
     return cart
+
+
+def checkout_page_fields(client) -> dict[str, str]:
+    """The hidden fields of the checkout page as a browser would send them back: the page's
+    submit token and the total it showed."""
+    import re
+
+    from django.urls import reverse
+
+    page = client.get(reverse("checkout:start")).content.decode()
+    return dict(
+        re.findall(
+            r'<input type="hidden" name="(submit_token|expected_total_minor)" value="([^"]*)"', page
+        )
+    )

@@ -6,7 +6,12 @@ from marketplace.payments.models import LocalPayment
 from orders.models import BuyerAddress, CartLine, Checkout, CheckoutStatus, Order
 from orders.services.checkout import checkout_place
 from tests.accounts.factories import UserFactory
-from tests.orders.factories import BuyerAddressFactory, buyable_sku, cart_with
+from tests.orders.factories import (
+    BuyerAddressFactory,
+    buyable_sku,
+    cart_with,
+    checkout_page_fields,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +82,8 @@ def test_checkout_places_orders_and_shows_the_confirmation(client):
     assert "TEST MODE" in page and "4242 4242 4242 4242" in page
 
     response = client.post(
-        reverse("checkout:start"), {**NEW_ADDRESS, "card_number": "4242 4242 4242 4242"}
+        reverse("checkout:start"),
+        {**NEW_ADDRESS, **checkout_page_fields(client), "card_number": "4242 4242 4242 4242"},
     )
 
     checkout = Checkout.objects.get()
@@ -104,7 +110,11 @@ def test_a_declined_card_shows_the_error_and_a_retry_that_works(client):
     cart_with(user, (buyable_sku(), 1))
     response = client.post(
         reverse("checkout:start"),
-        {"saved_address": address.id, "card_number": "4000 0000 0000 0002"},
+        {
+            "saved_address": address.id,
+            **checkout_page_fields(client),
+            "card_number": "4000 0000 0000 0002",
+        },
         follow=True,
     )
     page = response.content.decode()
@@ -169,7 +179,12 @@ def test_a_shopper_with_saved_addresses_may_still_enter_a_new_one(client):
     assert "Required for a new address." in response.content.decode()
     response = client.post(
         reverse("checkout:start"),
-        {"saved_address": "", **NEW_ADDRESS, "card_number": "4242424242424242"},
+        {
+            "saved_address": "",
+            **NEW_ADDRESS,
+            **checkout_page_fields(client),
+            "card_number": "4242424242424242",
+        },
     )
     assert response.status_code == 302
     assert Order.objects.get().ship_line1 == "1 Main Street"
