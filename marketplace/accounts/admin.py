@@ -2,7 +2,12 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from marketplace.accounts.forms import AdminEmailAuthenticationForm
 from marketplace.accounts.models import User
+
+# The admin's sign-in checks passwords through the same login throttle as /accounts/login/.
+# marketplace/urls.py routes /admin/login/ to views.admin_login, which adds the 429 answer.
+admin.site.login_form = AdminEmailAuthenticationForm
 
 
 class UserCreationAdminForm(AdminUserCreationForm):

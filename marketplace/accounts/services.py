@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
 from marketplace.accounts.models import User, normalize_email
@@ -19,11 +19,22 @@ def user_sign_up(*, email: str, password: str, full_name: str = "") -> User:
     Raises EmailAlreadyRegistered when the address (in any letter case) already has an account.
     """
     email = normalize_email(email)
-    with transaction.atomic():
+    try:
+        # The unique index on the stored, lower-case email decides: a look-up before the insert
+        # leaves a gap in which simultaneous sign-ups all find the address free. The savepoint
+        # rolls back only the failed insert (and its welcome email), so a caller's transaction
+        # stays usable.
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email, password=password, full_name=full_name.strip()
+            )
+            transaction.on_commit(lambda: _send_welcome_email(user))
+    except IntegrityError as error:
         if User.objects.filter(email=email).exists():
-            raise EmailAlreadyRegistered("An account with this email address already exists.")
-        user = User.objects.create_user(email=email, password=password, full_name=full_name.strip())
-        transaction.on_commit(lambda: _send_welcome_email(user))
+            raise EmailAlreadyRegistered(
+                "An account with this email address already exists."
+            ) from error
+        raise
     return user
 
 

@@ -1,20 +1,21 @@
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from marketplace.accounts import services
 from marketplace.accounts.forms import EmailAuthenticationForm, ProfileForm, SignUpForm
 from marketplace.accounts.hooks import after_login_run
-from marketplace.accounts.ratelimit import LoginThrottle
+from marketplace.accounts.ratelimit import PasswordResetThrottle, PasswordResetThrottled
 from marketplace.errors import DomainError
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def sign_up(request):
     if request.user.is_authenticated:
         return redirect("accounts:profile")
@@ -36,39 +37,40 @@ def sign_up(request):
     return render(request, "accounts/sign_up.html", {"form": form})
 
 
+def _too_many_requests_when_throttled(response):
+    """429 for a sign-in page whose form the login throttle refused (ThrottledAuthenticationMixin)."""
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    if getattr(form, "throttled", False):
+        response.status_code = 429
+    return response
+
+
 class LoginView(auth_views.LoginView):
-    """Django's login, refusing attempts while the email or client address is throttled."""
+    """Django's login; EmailAuthenticationForm checks the password through the login throttle."""
 
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
 
-    def post(self, request, *args, **kwargs):
-        throttle = LoginThrottle.for_request(request, request.POST.get("username", ""))
-        if throttle.is_locked():
-            # An unbound form: validating it would check the password, which is what we refuse.
-            form = self.form_class(request, initial={"username": request.POST.get("username", "")})
-            context = self.get_context_data(
-                form=form,
-                locked_message=(
-                    "Too many failed sign-in attempts. For your security, sign-in is paused for "
-                    f"{throttle.window_minutes()} minutes. You can reset your password meanwhile."
-                ),
-            )
-            return self.render_to_response(context, status=429)
-        self._throttle = throttle
-        return super().post(request, *args, **kwargs)
-
     def form_invalid(self, form):
-        self._throttle.record_failure()
-        return super().form_invalid(form)
+        return _too_many_requests_when_throttled(super().form_invalid(form))
 
     def form_valid(self, form):
-        self._throttle.record_success()
         response = super().form_valid(form)
         after_login_run(request=self.request, user=form.get_user())
         messages.success(self.request, f"Signed in as {form.get_user().email}.")
         return response
+
+
+@never_cache
+@login_not_required
+def admin_login(request):
+    """The admin site's login page, routed ahead of admin.site.urls (marketplace/urls.py).
+
+    The admin's own view does the work with the throttled form that admin.py gives the site; this
+    only adds the 429 that /accounts/login/ answers, which the admin's view has no hook for.
+    """
+    return _too_many_requests_when_throttled(admin.site.login(request))
 
 
 class LogoutView(auth_views.LogoutView):
@@ -99,6 +101,17 @@ class PasswordResetView(auth_views.PasswordResetView):
         # Without the sites framework Django would name the site after the request's host.
         return {"site_name": settings.MARKETPLACE_NAME}
 
+    def form_valid(self, form):
+        # Counted for every valid request, whether or not an account has the address, so the
+        # answers (the "sent" page, or this refusal) never tell which addresses are registered.
+        throttle = PasswordResetThrottle.for_request(self.request, form.cleaned_data["email"])
+        try:
+            throttle.count_request()
+        except PasswordResetThrottled as error:
+            form.add_error(None, error.message)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
+
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
@@ -115,7 +128,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def profile(request):
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
