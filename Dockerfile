@@ -10,8 +10,12 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-# collectstatic needs settings to load; the key is thrown away with this build step.
+# Static files are collected at build time, so every container of the image has the manifest
+# (STATIC_ROOT/staticfiles.json) that pages need with DJANGO_DEBUG off: gunicorn refuses to start
+# without it (marketplace/apps.py). collectstatic needs settings to load; the key is thrown away
+# with this build step.
 RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_DEBUG=0 python manage.py collectstatic --noinput \
+    && test -f /app/staticfiles/staticfiles.json \
     && useradd --create-home marketplace \
     && mkdir -p /app/var && chown marketplace /app/var
 USER marketplace

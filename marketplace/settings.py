@@ -93,8 +93,14 @@ STRIPE_API_BASE = env_str("STRIPE_API_BASE")
 # 200 basis points = the 2% platform commission on every seller order.
 PLATFORM_COMMISSION_BPS = env_int("PLATFORM_COMMISSION_BPS", 200)
 SETTLEMENT_HOLD_DAYS = env_int("SETTLEMENT_HOLD_DAYS", 7)
-# Unpaid orders (a declined or abandoned payment) keep their stock this long, then expire.
+# Unpaid orders (a payment still being confirmed, or abandoned) keep their stock this long, then
+# expire.
 ORDER_UNPAID_EXPIRY_MINUTES = env_int("ORDER_UNPAID_EXPIRY_MINUTES", 30)
+# After a declined payment the reservation is cut to at most this many minutes (time to try another
+# card), and after CHECKOUT_MAX_DECLINES declines it is released at once: a declined card cannot
+# hold stock away from other shoppers for the full expiry (docs/architecture.md, "Checkout").
+CHECKOUT_DECLINED_HOLD_MINUTES = env_int("CHECKOUT_DECLINED_HOLD_MINUTES", 10)
+CHECKOUT_MAX_DECLINES = env_int("CHECKOUT_MAX_DECLINES", 3)
 
 INSTALLED_APPS = [
     "marketplace.accounts",
@@ -123,6 +129,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so static files carry the Content-Security-Policy too.
+    "marketplace.middleware.ContentSecurityPolicyMiddleware",
+    "marketplace.request_guards.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -264,6 +273,15 @@ LOGIN_RATE_LIMIT_ATTEMPTS = env_int("LOGIN_RATE_LIMIT_ATTEMPTS", 5)
 LOGIN_RATE_LIMIT_IP_ATTEMPTS = env_int("LOGIN_RATE_LIMIT_IP_ATTEMPTS", 30)
 LOGIN_RATE_LIMIT_WINDOW_SECONDS = env_int("LOGIN_RATE_LIMIT_WINDOW_SECONDS", 15 * 60)
 
+# Password-reset emails: at most this many requests for one email address (and, higher, from one
+# client address) within the window; the rest are refused without sending, counted whether or not
+# the account exists, so the answers never tell which addresses are registered.
+PASSWORD_RESET_RATE_LIMIT_ATTEMPTS = env_int("PASSWORD_RESET_RATE_LIMIT_ATTEMPTS", 3)
+PASSWORD_RESET_RATE_LIMIT_IP_ATTEMPTS = env_int("PASSWORD_RESET_RATE_LIMIT_IP_ATTEMPTS", 10)
+PASSWORD_RESET_RATE_LIMIT_WINDOW_SECONDS = env_int(
+    "PASSWORD_RESET_RATE_LIMIT_WINDOW_SECONDS", 60 * 60
+)
+
 # --- Email -------------------------------------------------------------------------------------
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -347,6 +365,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("DJANGO_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy (marketplace/middleware.py): scripts only from our origin everywhere;
+# Stripe.js only with PAYMENT_GATEWAY=stripe. Inline styles are allowed only under these paths,
+# because Django's admin templates, our admin templates and admin columns use them.
+CSP_INLINE_STYLE_PATHS = ["/admin/"]
 
 # --- Logging -----------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from marketplace import health
 
@@ -12,7 +12,7 @@ def ping(request):
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     database = health.check_database()
     broker = health.check_broker()

@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from marketplace.markdown import render_markdown
 from policies.models import PolicyDocument, PolicyVersion
@@ -19,12 +19,12 @@ from policies.selectors import (
 HISTORY_PAGE_SIZE = 25
 
 
-@require_GET
+@require_safe
 def index(request):
     return render(request, "policies/index.html", {"entries": policy_index_entries()})
 
 
-@require_GET
+@require_safe
 def detail(request, slug):
     document = get_object_or_404(PolicyDocument, slug=slug)
     now = timezone.now()
@@ -45,7 +45,7 @@ def detail(request, slug):
     )
 
 
-@require_GET
+@require_safe
 def version(request, slug, number):
     document = get_object_or_404(PolicyDocument, slug=slug)
     shown = get_object_or_404(PolicyVersion, document=document, number=number)

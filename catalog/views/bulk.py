@@ -10,7 +10,7 @@ from django.db.models import Func, IntegerField, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from catalog.forms.bulk import BulkUploadForm
 from catalog.models import BulkUpload
@@ -59,7 +59,7 @@ def _csv_response(content: str, filename: str) -> HttpResponse:
 
 
 @seller_center_view(Section.PRODUCTS, require_approved=True)
-@require_GET
+@require_safe
 def upload_list(request):
     page_obj = Paginator(
         bulk_uploads_with_rejected_count(BulkUpload.objects.filter(seller=request.seller)).order_by(
@@ -71,13 +71,13 @@ def upload_list(request):
 
 
 @seller_center_view(Section.PRODUCTS, require_approved=True)
-@require_GET
+@require_safe
 def template(request):
     return _csv_response(bulk_upload_services.bulk_template_csv(), "products-template.csv")
 
 
 @seller_center_view(Section.PRODUCTS, require_approved=True)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def upload(request):
     posted = request.method == "POST"
     form = BulkUploadForm(request.POST if posted else None, request.FILES if posted else None)
@@ -113,7 +113,7 @@ def upload(request):
 
 
 @seller_center_view(Section.PRODUCTS, require_approved=True)
-@require_GET
+@require_safe
 def detail(request, bulk_upload_id: int):
     bulk_upload = _upload_or_404(request, bulk_upload_id)
     rejected_page = Paginator(bulk_upload.rejected_rows, PAGE_SIZE).get_page(
@@ -132,7 +132,7 @@ def detail(request, bulk_upload_id: int):
 
 
 @seller_center_view(Section.PRODUCTS, require_approved=True)
-@require_GET
+@require_safe
 def report(request, bulk_upload_id: int):
     bulk_upload = _upload_or_404(request, bulk_upload_id)
     return _csv_response(

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from catalog.forms.ip import IPAppealForm, IPComplaintForm
 from catalog.models import IPComplaint, Product, ProductStatus
@@ -59,7 +59,7 @@ def _with_references(complaints):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def report(request, product_id: int):
     # Only what shoppers can see can be reported: a live product of an open shop.
     product = (
@@ -104,7 +104,7 @@ def report(request, product_id: int):
 
 
 @login_required
-@require_GET
+@require_safe
 def my_complaints(request):
     page_obj = Paginator(
         IPComplaint.objects.filter(complainant=request.user)
@@ -136,7 +136,7 @@ def _decided_complaint_or_404(request, complaint_id: int) -> IPComplaint:
 
 
 @seller_center_view(Section.PRODUCTS)
-@require_GET
+@require_safe
 def seller_complaints(request):
     # Submitted complaints stay hidden from the seller until staff decide (notice and takedown).
     page_obj = Paginator(
@@ -162,7 +162,7 @@ def seller_complaints(request):
 
 
 @seller_center_view(Section.PRODUCTS)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def seller_appeal(request, complaint_id: int):
     if not _may_appeal(request):
         # Only the owner and admins speak for the shop; to others the door does not exist.
@@ -200,7 +200,7 @@ def seller_appeal(request, complaint_id: int):
     )
 
 
-@require_GET
+@require_safe
 def seller_appeal_evidence(request, complaint_id: int):
     # Not @seller_center_view: that sends people without a shop to the application form, and a
     # document must simply not exist (404) for anyone but the shop's product staff.

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from catalog.forms.seller import (
     ImageUploadForm,
@@ -181,7 +181,7 @@ def _descendant_ids(category_id: int, parents: dict[int, int | None]) -> set[int
 
 
 @products_view
-@require_http_methods(["GET"])
+@require_safe
 def product_list(request):
     tab = TABS_BY_KEY.get(request.GET.get("status", ""), TABS[0])
     # NUL cannot be in a PostgreSQL string: a pasted one would fail the query, not match nothing.
@@ -302,7 +302,7 @@ def _add_images(request, product: Product, uploads) -> None:
 
 
 @products_view
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def product_create_view(request):
     seller = request.seller
     form = ProductForm(request.POST or None, request.FILES or None, with_images=True)
@@ -355,7 +355,7 @@ def _pending_revision(product: Product) -> ProductRevision | None:
 
 
 @products_view
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def product_edit(request, pk: int):
     product = _seller_product_or_404(request, pk)
     if "edit" not in listing_services.product_seller_actions(product):
@@ -447,7 +447,7 @@ def _update_message(request, result: listing_services.ProductUpdateResult) -> No
 
 
 @products_view
-@require_http_methods(["GET"])
+@require_safe
 def product_detail(request, pk: int):
     product = _seller_product_or_404(request, pk)
     actions = listing_services.product_seller_actions(product)

@@ -19,7 +19,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from catalog import selectors
 from catalog.models import SKU, Product
@@ -251,7 +251,7 @@ def _listing(request, *, base_filters: dict, with_brands: bool, default_sort, so
 # --- Home -------------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @cache_anonymous_page
 def home(request):
     newest = selectors.storefront_products(sort=selectors.SORT_NEWEST)[:HOME_PRODUCT_COUNT]
@@ -272,7 +272,7 @@ def home(request):
 # --- Category and search ------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @cache_anonymous_page
 def category(request, slug: str):
     tree = selectors.category_tree()
@@ -299,7 +299,7 @@ def category(request, slug: str):
 SEARCH_SUGGESTIONS = 6
 
 
-@require_GET
+@require_safe
 @cache_anonymous_page
 def search(request):
     query = selectors.normalize_search_query(request.GET.get("q"))
@@ -416,7 +416,7 @@ def _sku_from_query(request, skus: list[SKU]) -> SKU | None:
     return next((sku for sku in skus if sku.pk == sku_id), None)
 
 
-@require_GET
+@require_safe
 def product_without_slug(request, product_id: int):
     product = selectors.storefront_visible_products().filter(pk=product_id).only("id", "title")
     product = product.first()
@@ -425,7 +425,7 @@ def product_without_slug(request, product_id: int):
     return HttpResponsePermanentRedirect(selectors.product_url(product))
 
 
-@require_GET
+@require_safe
 @cache_anonymous_page
 def product(request, product_id: int, slug: str):
     detail = selectors.product_detail(product_id=product_id)
@@ -513,7 +513,7 @@ def product(request, product_id: int, slug: str):
 # --- Shop page --------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @cache_anonymous_page
 def shop_detail(request, slug: str):
     # Only an approved shop has a public page; draft, submitted, suspended or closed shops answer

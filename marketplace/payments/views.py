@@ -6,6 +6,8 @@ which must point at this site: an onboarding page that redirects anywhere it is 
 an open redirect.
 """
 
+import re
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -25,6 +27,9 @@ from marketplace.payments.services import (
 
 # Where to go when the return URL is missing or points elsewhere.
 FALLBACK_RETURN_PATH = "/seller/"
+# What LocalGateway's ids are made of ("acct_local_seller-12"), within the column's 40 characters.
+# Anything else is no account, and must not reach a query: PostgreSQL refuses a NUL in text.
+EXTERNAL_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 class LocalOnboardingForm(forms.Form):
@@ -53,10 +58,12 @@ def safe_return_url(request, url: str | None) -> str:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def local_onboarding(request, external_id: str):
     if settings.PAYMENT_GATEWAY != "local":
         raise Http404("The test gateway is off.")
+    if not EXTERNAL_ID_PATTERN.fullmatch(external_id):
+        raise Http404("No such account.")
     account = LocalConnectedAccount.objects.filter(external_id=external_id).first()
     # The same 404 for an unknown account and for someone else's: the page admits nothing.
     if account is None or not local_onboarding_allowed(user=request.user, external_id=external_id):

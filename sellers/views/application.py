@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from marketplace.errors import DomainError
 from marketplace.uploads import private_file_response
@@ -41,7 +41,7 @@ def _add_service_errors(form, error: DomainError) -> None:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def apply(request):
     """Start an application (no seller yet) or edit one (the owner, while it is editable)."""
     member = seller_membership_for_user(user=request.user)
@@ -114,7 +114,7 @@ def _status_page(request, *, document_form=None, status=200):
 
 
 @seller_center_view(Section.SETTINGS)
-@require_GET
+@require_safe
 def application(request):
     return _status_page(request)
 
@@ -186,7 +186,7 @@ def kyc_document_remove(request, document_id: int):
 
 
 @login_required
-@require_GET
+@require_safe
 def kyc_document_download(request, document_id: int):
     """Stream a KYC document to the seller's owner, or to platform staff who hold the KYC
     permission. The shop's own staff (admins included) see that documents exist but cannot open

@@ -15,7 +15,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, resolve, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from marketplace.errors import DomainError
 from marketplace.uploads import private_file_response, private_storage
@@ -105,7 +105,7 @@ CHECKLIST_ACTIONS = {
 
 
 @seller_center_view(Section.DASHBOARD)
-@require_GET
+@require_safe
 def dashboard(request):
     seller, member = request.seller, request.seller_member
     prerequisites = seller_listing_prerequisites(seller=seller)
@@ -141,7 +141,7 @@ def dashboard(request):
 
 def _section_page(section: Section, template_name: str):
     @seller_center_view(section, require_approved=True)
-    @require_GET
+    @require_safe
     def view(request):
         return render(request, template_name, {"seller": request.seller})
 
@@ -156,7 +156,7 @@ seller_messages = _section_page(Section.MESSAGES, "sellers/seller_center/message
 
 
 @seller_center_view(Section.FINANCE, require_approved=True)
-@require_GET
+@require_safe
 def finance(request):
     context = {
         "seller": request.seller,
@@ -176,7 +176,7 @@ def _currency(seller) -> str:
 
 
 @seller_center_view(Section.SETTINGS)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def shop_settings(request):
     seller = request.seller
     initial = {
@@ -208,7 +208,7 @@ def shop_settings(request):
 
 
 @seller_center_view(Section.SETTINGS)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def address_edit(request, kind: str):
     seller = request.seller
     address = ShopAddress.objects.filter(seller=seller, kind=kind).first()
@@ -246,7 +246,7 @@ def address_edit(request, kind: str):
 
 
 @seller_center_view(Section.SETTINGS)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def shipping(request):
     seller = request.seller
     template = ShippingTemplate.objects.filter(seller=seller).first()
@@ -277,7 +277,7 @@ def shipping(request):
 
 
 @seller_center_view(Section.SETTINGS)
-@require_GET
+@require_safe
 def payouts(request):
     context = {
         "seller": request.seller,
@@ -300,7 +300,7 @@ def payout_connect(request):
 
 
 @seller_center_view(Section.SETTINGS)
-@require_GET
+@require_safe
 def payout_return(request):
     """Where the gateway sends the seller back after onboarding: read the account's new state."""
     try:
@@ -349,7 +349,7 @@ def _staff_page(request, *, invite_form=None, status=200):
 
 
 @seller_center_view(Section.STAFF)
-@require_GET
+@require_safe
 def staff(request):
     _require_staff_manager(request)
     return _staff_page(request)
@@ -443,7 +443,7 @@ def staff_member_remove(request, member_id: int):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def invitation_accept(request, token: str):
     """Open to any signed-in person: they are not a member until they accept."""
     invitation = staff_services.seller_invitation_get_by_token(raw_token=token)
@@ -536,7 +536,7 @@ def _policies_page(request, *, form=None, status=200):
 
 
 @seller_center_view(Section.POLICIES)
-@require_GET
+@require_safe
 def policies(request):
     return _policies_page(request)
 
@@ -614,7 +614,7 @@ def qualifications(request):
 
 
 @seller_center_view(Section.PRODUCTS)
-@require_GET
+@require_safe
 def qualification_document(request, qualification_id: int):
     qualification = Qualification.objects.filter(seller=request.seller, pk=qualification_id).first()
     if qualification is None or not qualification.document:
