@@ -12,7 +12,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from marketplace.payments.models import StripeWebhookEvent
-from marketplace.payments.webhooks import StripeEvent, webhook_event_dispatch
+from marketplace.payments.webhooks import (
+    StripeEvent,
+    webhook_event_dispatch,
+    webhook_event_validate,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +27,11 @@ def stripe_webhook_event_record(*, payload: dict[str, Any]) -> tuple[StripeWebho
     """Store a verified event (`payload`, as Stripe sent it) unless its id is known, and enqueue
     its processing after commit. Returns (event, created); a repeated delivery is (event, False)
     and enqueues nothing. Concurrent deliveries of one id store one row: the unique event_id
-    decides, and the losers read the winner's row."""
-    event = StripeEvent.from_payload(payload)
+    decides, and the losers read the winner's row.
+
+    Raises WebhookRejected (nothing stored) for a malformed envelope: the view has checked it
+    already, and checking here too keeps a malformed row from being written by any other caller."""
+    event = StripeEvent.from_payload(webhook_event_validate(payload))
     with transaction.atomic():
         stored, created = StripeWebhookEvent.objects.get_or_create(
             event_id=event.id,
@@ -66,7 +73,7 @@ def stripe_webhook_event_process(*, event_pk: int) -> StripeWebhookEvent | None:
             note = webhook_event_dispatch(StripeEvent.from_payload(stored.payload))
             stored.status = StripeWebhookEvent.Status.PROCESSED
             stored.attempts += 1
-            stored.note = note[:255]
+            stored.note = _storable_text(note)[:255]
             stored.last_error = ""
             stored.processed_at = timezone.now()
             stored.save(update_fields=["status", "attempts", "note", "last_error", "processed_at"])
@@ -79,9 +86,16 @@ def stripe_webhook_event_process(*, event_pk: int) -> StripeWebhookEvent | None:
         ).update(
             status=StripeWebhookEvent.Status.FAILED,
             attempts=F("attempts") + 1,
-            last_error=f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH],
+            last_error=_storable_text(f"{type(error).__name__}: {error}")[:MAX_ERROR_LENGTH],
         )
         raise
+
+
+def _storable_text(text: str) -> str:
+    """`text` without what PostgreSQL refuses in a text column (NUL) or no encoder accepts (lone
+    surrogates). Errors and notes may quote an event's values; a failure whose message cannot be
+    saved would leave the event looking untried."""
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
 def stripe_webhook_events_retry(*, event_pks: list[int]) -> int:
