@@ -1,9 +1,12 @@
+"""Affiliates' URL group, a `(patterns, namespace)` pair mounted at /creator/: the Creator Center."""
+
 from django.urls import path
 
 from affiliates.views import creator_center
 
-app_name = "creator_center"
-
-urlpatterns = [
-    path("", creator_center.dashboard, name="dashboard"),
-]
+creator_center_patterns = (
+    [
+        path("", creator_center.dashboard, name="dashboard"),
+    ],
+    "creator_center",
+)

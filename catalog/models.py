@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from marketplace.state import StateMachine, StatusEvent
 from marketplace.uploads import private_storage
 from policies.models import Category
 from sellers.models import Seller
@@ -40,8 +41,9 @@ class ProductStatus(models.TextChoices):
     DELETED = "deleted", "Deleted"
 
 
-# The product state machine (DESIGN.md section 6). catalog.services.products.product_transition is
-# the only code that changes a product's status, and it refuses anything not listed here.
+# The product state machine (PRODUCT_MACHINE below; docs/architecture.md, "State machines").
+# catalog.services.products.product_transition is the only code that changes a product's status,
+# through marketplace.state.transition, which refuses anything not listed here.
 PRODUCT_TRANSITIONS: dict[str, frozenset[str]] = {
     ProductStatus.DRAFT: frozenset({ProductStatus.PENDING_REVIEW, ProductStatus.DELETED}),
     ProductStatus.PENDING_REVIEW: frozenset(
@@ -122,7 +124,12 @@ class Product(models.Model):
         return self.status == ProductStatus.LIVE
 
     def can_transition_to(self, status: str) -> bool:
-        return status in PRODUCT_TRANSITIONS[self.status]
+        return PRODUCT_MACHINE.allows(self.status, status)
+
+
+# The longest option name or value of a variant ("Colour", "Sand"), in characters: the one limit
+# the product form and the CSV importer apply (option_values is JSON, so no column enforces it).
+MAX_OPTION_LENGTH = 60
 
 
 class SKU(models.Model):
@@ -250,21 +257,42 @@ class ListingDecision(models.Model):
         return f"{self.get_outcome_display()} for {self.product_id}"
 
 
-class ProductStatusEvent(models.Model):
+class ProductStatusEvent(StatusEvent):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="status_events")
     from_status = models.CharField(max_length=30, choices=ProductStatus.choices)
     to_status = models.CharField(max_length=30, choices=ProductStatus.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    message = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
         return f"{self.product_id}: {self.from_status} -> {self.to_status}"
+
+
+PRODUCT_MACHINE = StateMachine(
+    model=Product,
+    transitions=PRODUCT_TRANSITIONS,
+    audit=ProductStatusEvent,
+    illegal_message="A product that is {from_label} cannot become {to_label}.",
+)
+
+# An edit of a live product is decided once, or retired by a newer edit (catalog.services.listing).
+PRODUCT_REVISION_MACHINE = StateMachine(
+    model=ProductRevision,
+    transitions={
+        ProductRevision.Status.PENDING_REVIEW: frozenset(
+            {
+                ProductRevision.Status.APPROVED,
+                ProductRevision.Status.REJECTED,
+                ProductRevision.Status.SUPERSEDED,
+            }
+        ),
+        ProductRevision.Status.APPROVED: frozenset(),
+        ProductRevision.Status.REJECTED: frozenset(),
+        ProductRevision.Status.SUPERSEDED: frozenset(),
+    },
+    illegal_message="This edit is {from_label}; only edits pending review can be decided.",
+)
 
 
 class CategoryAttribute(models.Model):
@@ -349,6 +377,39 @@ class IPComplaint(models.Model):
     def __str__(self):
         return f"{self.get_right_type_display()} complaint on {self.product_id}"
 
+    @property
+    def reference(self) -> str:
+        """What people quote in emails and replies (IP-000042)."""
+        return f"IP-{self.pk:06d}"
+
+
+# Staff decide a complaint once; the seller may appeal an upheld one once, and staff decide the
+# appeal once (catalog.services.ip_complaints).
+IP_COMPLAINT_MACHINE = StateMachine(
+    model=IPComplaint,
+    transitions={
+        IPComplaint.Status.SUBMITTED: frozenset(
+            {IPComplaint.Status.UPHELD, IPComplaint.Status.DISMISSED}
+        ),
+        IPComplaint.Status.UPHELD: frozenset(),
+        IPComplaint.Status.DISMISSED: frozenset(),
+    },
+    illegal_message="This complaint was already decided ({from_label}).",
+)
+IP_APPEAL_MACHINE = StateMachine(
+    model=IPComplaint,
+    field="appeal_status",
+    transitions={
+        IPComplaint.AppealStatus.NONE: frozenset({IPComplaint.AppealStatus.SUBMITTED}),
+        IPComplaint.AppealStatus.SUBMITTED: frozenset(
+            {IPComplaint.AppealStatus.GRANTED, IPComplaint.AppealStatus.DENIED}
+        ),
+        IPComplaint.AppealStatus.GRANTED: frozenset(),
+        IPComplaint.AppealStatus.DENIED: frozenset(),
+    },
+    illegal_message="An appeal that is {from_label} cannot become {to_label}.",
+)
+
 
 class BulkUpload(models.Model):
     """A CSV of products from a seller, validated row by row by a Celery job."""
@@ -386,3 +447,16 @@ class BulkUpload(models.Model):
         if not self.total_rows:
             return 0 if self.status != self.Status.DONE else 100
         return min(100, round(100 * self.processed_rows / self.total_rows))
+
+
+# A queued upload is started once by the job, then finishes done or failed
+# (catalog.services.bulk_upload).
+BULK_UPLOAD_MACHINE = StateMachine(
+    model=BulkUpload,
+    transitions={
+        BulkUpload.Status.QUEUED: frozenset({BulkUpload.Status.RUNNING}),
+        BulkUpload.Status.RUNNING: frozenset({BulkUpload.Status.DONE, BulkUpload.Status.FAILED}),
+        BulkUpload.Status.DONE: frozenset(),
+        BulkUpload.Status.FAILED: frozenset(),
+    },
+)

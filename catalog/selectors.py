@@ -23,6 +23,7 @@ from django.db.models import (
     Count,
     F,
     Func,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
@@ -31,7 +32,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.urls import get_script_prefix, reverse
 from django.utils.text import slugify
 
@@ -124,18 +125,33 @@ def category_tree() -> CategoryTree:
     return CategoryTree(nodes=nodes, children_ids=children_ids)
 
 
-def category_descendant_ids(*, category_id: int) -> list[int]:
-    """The category and every category below it. One query over the whole tree."""
-    return category_tree().subtree_ids(category_id)
+# --- The storefront-visibility rule ---------------------------------------------------------------
+# What a shopper may ever see: a live product of an approved (not suspended, not closed) seller.
+# This is the one place the rule is written: `storefront_visible_q` for queries (from a product or,
+# with a prefix, through a relation to products) and `product_is_storefront_visible` for a product
+# already loaded with its seller. Listings, search, product pages, featured categories, IP reports
+# and the cart's "still for sale" check (orders.services.stock.sku_is_buyable) all use these two.
 
 
-# --- Listing --------------------------------------------------------------------------------------
+def storefront_visible_q(prefix: str = "") -> Q:
+    """The rule as a filter. `prefix` is the path from the queried model to the product
+    ("products__" when counting a category's products); empty when querying products."""
+    return Q(
+        **{f"{prefix}status": ProductStatus.LIVE, f"{prefix}seller__status": SellerStatus.APPROVED}
+    )
+
+
+def product_is_storefront_visible(product: Product) -> bool:
+    """The rule for a product in memory (its seller loaded, or it costs a query)."""
+    return product.status == ProductStatus.LIVE and product.seller.status == SellerStatus.APPROVED
 
 
 def storefront_visible_products() -> QuerySet[Product]:
-    """What a shopper may ever see: live products of approved (not suspended, not closed) sellers.
-    The one definition of storefront visibility."""
-    return Product.objects.filter(status=ProductStatus.LIVE, seller__status=SellerStatus.APPROVED)
+    """Every product a shopper may see (the rule above); every storefront query starts here."""
+    return Product.objects.filter(storefront_visible_q())
+
+
+# --- Listing --------------------------------------------------------------------------------------
 
 
 def _first_image_path() -> Subquery:
@@ -374,7 +390,7 @@ def storefront_featured_categories() -> list[tuple[CategoryNode, int]]:
     """Top-level categories that have visible products, with how many (a subcategory's products
     count for its top-level category), in the tree's order. One query: every category with its
     own count, rolled up to the roots here."""
-    visible = Q(products__status=ProductStatus.LIVE, products__seller__status=SellerStatus.APPROVED)
+    visible = storefront_visible_q("products__")
     rows = Category.objects.order_by("position", "name").annotate(
         live_count=Count("products", filter=visible)
     )
@@ -448,4 +464,26 @@ def product_detail(*, product_id: int) -> ProductDetail | None:
         skus=product.active_skus,
         images=list(product.images.all()),
         category_path=category_tree().path(product.category_id),
+    )
+
+
+# --- Seller Center and admin reads ---------------------------------------------------------------
+
+
+class JSONArrayLength(Func):
+    """The length of a JSON array column, counted by the database."""
+
+    function = "JSON_ARRAY_LENGTH"
+    output_field = IntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="JSONB_ARRAY_LENGTH", **extra_context)
+
+
+def bulk_uploads_with_rejected_count(queryset):
+    """Uploads for a list: `rejected_count` counted in the database and the rejected rows left
+    unread. A finished upload of 5,000 rows carries up to 5,000 report entries; a page of 25
+    would otherwise load megabytes of JSON to print 25 numbers."""
+    return queryset.defer("rejected_rows").annotate(
+        rejected_count=Coalesce(JSONArrayLength("rejected_rows"), Value(0))
     )

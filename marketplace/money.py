@@ -42,6 +42,16 @@ class MoneyParseError(DomainError):
     code = "invalid_amount"
 
 
+class MoneyTooLarge(MoneyParseError):
+    """An amount above the maximum given to Money.parse; `limit` is that maximum."""
+
+    code = "amount_too_large"
+
+    def __init__(self, limit: Money):
+        self.limit = limit
+        super().__init__(f"That amount is too large; the most is {limit}.")
+
+
 def amount_text_is_too_large(text: str) -> bool:
     """True when typed amount text is far beyond any price (see MAX_TYPED_EXPONENT); text that is
     no number at all is Money.parse's to judge."""
@@ -108,13 +118,25 @@ class Money:
         return cls(0, currency)
 
     @classmethod
-    def parse(cls, text: str, currency: str, *, allow_negative: bool = False) -> Money:
-        """Read an amount typed by a person ("4.99", "1,250", " 12.5 ") into Money.
+    def parse(
+        cls,
+        text: str,
+        currency: str,
+        *,
+        allow_negative: bool = False,
+        maximum_minor: int | None = None,
+    ) -> Money:
+        """Read an amount typed by a person ("4.99", "1,250", " 12.5 ") into Money. The one
+        parser of typed amounts: forms, the CSV importer and filters all call it.
 
         Raises MoneyParseError with a message for people: not a number, too many decimals for the
-        currency, or negative when not allowed.
+        currency, or negative when not allowed. With `maximum_minor` (say, what a column holds),
+        an amount above it raises MoneyTooLarge, and so does any number typed far beyond a price,
+        exponent notation included ("1e15"), which is otherwise simply not an amount.
         """
         exponent = exponent_of(currency)
+        if maximum_minor is not None and amount_text_is_too_large(text):
+            raise MoneyTooLarge(cls(maximum_minor, currency))
         text = (text or "").strip()
         # ASCII digits, an optional sign and dot, and commas only between groups of three: "4,99"
         # is a European decimal that must not become 499, and exponents ("1e9") are nobody's price.
@@ -140,6 +162,8 @@ class Money:
         if scaled != scaled.to_integral_value():
             places = "no decimals" if exponent == 0 else f"at most {exponent} decimals"
             raise MoneyParseError(f"{currency} amounts have {places}.")
+        if maximum_minor is not None and scaled > maximum_minor:
+            raise MoneyTooLarge(cls(maximum_minor, currency))
         return cls(int(scaled), currency)
 
     @staticmethod

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "marketplace",
     "marketplace.ledger",
     "marketplace.payments",
+    "marketplace.notifications",
     "policies",
     "sellers",
     "catalog",
@@ -251,6 +252,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.expire_unpaid_orders",
         "schedule": timedelta(seconds=60),
     },
+    "enqueue-pending-notifications": {
+        "task": "marketplace.notifications.tasks.enqueue_pending_notifications",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 # --- Accounts ----------------------------------------------------------------------------------
@@ -290,6 +295,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Where django.core.mail.backends.filebased.EmailBackend writes (one file per connection).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{MARKETPLACE_NAME} <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

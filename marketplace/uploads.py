@@ -17,6 +17,8 @@ import os
 import re
 import unicodedata
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +26,8 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
-from django.http import FileResponse
+from django.db import transaction
+from django.http import FileResponse, Http404
 from django.utils.deconstruct import deconstructible
 from PIL import Image
 
@@ -240,6 +243,27 @@ def private_upload_path(folder: str, extension: str) -> str:
     return f"{folder}/{uuid.uuid4().hex}{extension}"
 
 
+@contextmanager
+def stored_private_file(content, *, folder: str, extension: str) -> Iterator[str]:
+    """Store `content` privately under a server-generated name in `folder` and run the block that
+    records it in the database, in a transaction: `with stored_private_file(...) as name:` stands
+    where the service's `with transaction.atomic():` would.
+
+    No row, no file: when the block raises, or its transaction fails to commit, the file is
+    deleted and the error goes on (an orphaned document would never be reviewed nor deleted). The
+    one place that pairs a private file with its row; every service that stores one uses it.
+    Called inside a caller's transaction, the block is a savepoint and a later rollback of the
+    caller's transaction is the caller's to clean up.
+    """
+    stored_name = private_storage.save(private_upload_path(folder, extension), content)
+    try:
+        with transaction.atomic():
+            yield stored_name
+    except BaseException:
+        private_storage.delete(stored_name)
+        raise
+
+
 def display_file_name(name: str | None, *, default: str = "document") -> str:
     """The uploader's file name, made safe to show and to offer as a download name.
 
@@ -314,3 +338,18 @@ def check_private_media_root_is_not_public(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+def private_document_response(*, stored_name: str, filename: str) -> FileResponse:
+    """Stream a stored private document as a download the browser will not try to render; 404
+    when it is missing or of a kind we never store."""
+    kind = EXTENSIONS.get(Path(stored_name).suffix.lower())
+    if kind is None or not private_storage.exists(stored_name):
+        raise Http404("No such document.")
+    # An attachment, never sniffed or cached, sandboxed if opened anyway (an HTML/PDF polyglot
+    # that got past the checks must not run on our origin).
+    return private_file_response(
+        private_storage.open(stored_name, "rb"),
+        filename=display_file_name(filename, default=Path(stored_name).name),
+        content_type=CONTENT_TYPES[kind],
+    )

@@ -1,41 +1,44 @@
+"""The project's URLs: every app's groups, each a `(patterns, namespace)` pair from its urls.py,
+mounted at their prefixes, plus the project-wide endpoints (admin, webhooks, health, API docs)."""
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from catalog.views import storefront as catalog_storefront
+from affiliates import urls as affiliates_urls
+from catalog import urls as catalog_urls
 from marketplace import views
+from marketplace.accounts import urls as accounts_urls
 from marketplace.accounts import views as accounts_views
+from marketplace.payments import urls as payments_urls
 from marketplace.payments.webhook_views import stripe_webhook
 from orders import urls as orders_urls
-
-storefront_patterns = (
-    [path("", catalog_storefront.home, name="home")],
-    "storefront",
-)
-# The shop page lists the shop's products, so catalog serves it (sellers sits below catalog).
-shop_patterns = (
-    [path("<slug:slug>/", catalog_storefront.shop_detail, name="detail")],
-    "shops",
-)
+from policies import urls as policies_urls
+from sellers import urls as sellers_urls
 
 urlpatterns = [
-    path("", include(storefront_patterns)),
-    path("", include("catalog.urls_storefront")),
-    path("accounts/", include("marketplace.accounts.urls")),
-    path("seller/products/bulk/", include("catalog.urls_bulk")),
-    path("seller/products/", include("catalog.urls_seller")),
-    path("seller/", include("sellers.urls")),
-    path("ip/", include("catalog.urls_ip")),
-    path("shop/", include(shop_patterns)),
-    path("policies/", include("policies.urls")),
-    path("payments/", include("marketplace.payments.urls")),
-    path("webhooks/stripe/", stripe_webhook, name="stripe_webhook"),
-    path("creator/", include("affiliates.urls")),
+    # Storefront (shoppers).
+    path("", include(catalog_urls.storefront_patterns)),
+    path("", include(catalog_urls.catalog_patterns)),
+    path("shop/", include(catalog_urls.shop_patterns)),
+    path("policies/", include(policies_urls.policy_patterns)),
     path("cart/", include(orders_urls.cart_patterns)),
     path("checkout/", include(orders_urls.checkout_patterns)),
     path("orders/", include(orders_urls.order_patterns)),
+    path("accounts/", include(accounts_urls.account_patterns)),
+    path("ip/", include(catalog_urls.ip_patterns)),
+    # Seller Center: each app mounts its own sections under /seller/.
+    path("seller/products/bulk/", include(catalog_urls.seller_bulk_patterns)),
+    path("seller/products/", include(catalog_urls.seller_product_patterns)),
+    path("seller/ip-complaints/", include(catalog_urls.seller_ip_complaint_patterns)),
+    path("seller/orders/", include(orders_urls.seller_order_patterns)),
+    path("seller/", include(sellers_urls.seller_center_patterns)),
+    # Creator Center.
+    path("creator/", include(affiliates_urls.creator_center_patterns)),
+    path("payments/", include(payments_urls.payment_patterns)),
+    path("webhooks/stripe/", stripe_webhook, name="stripe_webhook"),
     # Ahead of admin.site.urls: the admin's sign-in, answering 429 when the login throttle refuses.
     path("admin/login/", accounts_views.admin_login),
     path("admin/", admin.site.urls),

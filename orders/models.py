@@ -1,8 +1,9 @@
-"""Cart, checkout and seller orders (DESIGN.md sections 6 and 7).
+"""Cart, checkout and seller orders (docs/architecture.md, "Orders and checkout").
 
 One checkout (one payment) creates one Order per seller. Order lines copy what was sold, so a
-later edit of the product never changes an order. Status changes go through
-orders.services.transitions.order_transition, which refuses anything not in ORDER_TRANSITIONS.
+later edit of the product never changes an order. Every change of an order's or a checkout's
+status goes through marketplace.state (ORDER_MACHINE, CHECKOUT_MACHINE below), which refuses
+anything not in their tables (docs/architecture.md, "State machines").
 """
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import SKU
+from marketplace.state import StateMachine, StatusEvent
 from policies.models import Category
 from sellers.models import Seller
 
@@ -163,8 +165,9 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-# The order state machine (DESIGN.md section 6). orders.services.transitions.order_transition is
-# the only code that changes an order's status, and it refuses anything not listed here.
+# The order state machine (ORDER_MACHINE below). Orders move through marketplace.state: one at a
+# time with orders.services.transitions.order_transition and the checkout's expiry, in a batch when
+# a checkout is paid (orders.services.checkout). Anything not listed here is refused.
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.UNPAID: frozenset({OrderStatus.ON_HOLD, OrderStatus.CANCELLED}),
     OrderStatus.ON_HOLD: frozenset({OrderStatus.AWAITING_SHIPMENT, OrderStatus.CANCELLED}),
@@ -251,7 +254,7 @@ class Order(models.Model):
         return ", ".join(part for part in parts if part)
 
     def can_transition_to(self, status: str) -> bool:
-        return status in ORDER_TRANSITIONS[self.status]
+        return ORDER_MACHINE.allows(self.status, status)
 
 
 class OrderLine(models.Model):
@@ -282,21 +285,42 @@ class OrderLine(models.Model):
         return f"{self.quantity} x {self.product_title}"
 
 
-class OrderStatusEvent(models.Model):
+class OrderStatusEvent(StatusEvent):
+    """One row per change of an order's status; the first (from "") is the order being placed."""
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_events")
     from_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=OrderStatus.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    message = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
 
     def __str__(self):
         return f"{self.order_id}: {self.from_status or '-'} -> {self.to_status}"
+
+
+ORDER_MACHINE = StateMachine(
+    model=Order,
+    transitions=ORDER_TRANSITIONS,
+    audit=OrderStatusEvent,
+    illegal_message="An order cannot go from {from_label} to {to_label}.",
+)
+
+# A checkout waits for its payment (open), may fail and be retried (failed -> open), and ends
+# paid, or expired when its reservation is given up (orders.services.checkout).
+CHECKOUT_MACHINE = StateMachine(
+    model=Checkout,
+    transitions={
+        CheckoutStatus.OPEN: frozenset(
+            {CheckoutStatus.PAID, CheckoutStatus.FAILED, CheckoutStatus.EXPIRED}
+        ),
+        CheckoutStatus.FAILED: frozenset(
+            {CheckoutStatus.OPEN, CheckoutStatus.PAID, CheckoutStatus.EXPIRED}
+        ),
+        CheckoutStatus.PAID: frozenset(),
+        CheckoutStatus.EXPIRED: frozenset(),
+    },
+)
 
 
 class CategoryCommission(models.Model):

@@ -1,13 +1,23 @@
-"""Reads for the cart, checkout and buyer pages."""
+"""Reads for the cart, checkout and buyer pages, and the Seller Center's orders."""
 
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from marketplace.money import Money
-from orders.models import BuyerAddress, Cart, CartLine, Checkout, Order, OrderLine
+from orders.models import (
+    Cart,
+    CartLine,
+    Checkout,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusEvent,
+)
 from orders.services.stock import sku_is_buyable
 from sellers.models import Seller, ShippingTemplate
 
@@ -144,14 +154,16 @@ def cart_summary(*, cart: Cart | None) -> CartSummary:
     return CartSummary(groups=groups, currency=currency)
 
 
-def cart_item_count(*, cart_id: int | None) -> int:
-    if not cart_id:
+def cart_item_count(*, user=None, session_key: str | None = None) -> int:
+    """How many items (units) the shopper's cart holds: a signed-in shopper's found by user, an
+    anonymous one's by the cart key of their session. One query; none without either."""
+    if user is not None and user.is_authenticated:
+        lines = CartLine.objects.filter(cart__user=user)
+    elif session_key:
+        lines = CartLine.objects.filter(cart__session_key=session_key)
+    else:
         return 0
-    return sum(CartLine.objects.filter(cart_id=cart_id).values_list("quantity", flat=True))
-
-
-def buyer_addresses(*, user) -> QuerySet[BuyerAddress]:
-    return BuyerAddress.objects.filter(user=user)
+    return lines.aggregate(total=Sum("quantity"))["total"] or 0
 
 
 def buyer_orders(*, user) -> QuerySet[Order]:
@@ -181,4 +193,110 @@ def buyer_checkout_get(*, user, checkout_id: int) -> Checkout:
             "orders__lines",
         ),
         id=checkout_id,
+    )
+
+
+# --- Seller Center: the seller's orders ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SellerOrderTab:
+    key: str
+    label: str
+    statuses: tuple[str, ...]  # empty: every status the seller sees
+
+
+# A seller sees an order once it is paid: an unpaid order is the shopper's still (it may expire,
+# and its stock comes back), so neither the tabs nor the pages show it, nor one that expired unpaid.
+SELLER_ORDER_TABS: tuple[SellerOrderTab, ...] = (
+    SellerOrderTab("all", "All", ()),
+    SellerOrderTab("on_hold", "On hold", (OrderStatus.ON_HOLD,)),
+    SellerOrderTab(
+        "to_ship", "To ship", (OrderStatus.AWAITING_SHIPMENT, OrderStatus.AWAITING_COLLECTION)
+    ),
+    SellerOrderTab("shipped", "Shipped", (OrderStatus.IN_TRANSIT,)),
+    SellerOrderTab("delivered", "Delivered", (OrderStatus.DELIVERED,)),
+    SellerOrderTab("completed", "Completed", (OrderStatus.COMPLETED,)),
+    SellerOrderTab("cancelled", "Cancelled", (OrderStatus.CANCELLED,)),
+)
+SELLER_ORDER_TABS_BY_KEY = {tab.key: tab for tab in SELLER_ORDER_TABS}
+
+_ORDER_NUMBER = re.compile(r"^#?A?0*(\d{1,12})$", re.IGNORECASE)
+
+
+def _seller_visible_orders(*, seller: Seller) -> QuerySet[Order]:
+    return Order.objects.filter(seller=seller, paid_at__isnull=False)
+
+
+def _seller_order_search(orders: QuerySet[Order], search: str) -> QuerySet[Order]:
+    """An order number ("A0000042", "42") or part of the buyer's email address."""
+    # NUL cannot be in a PostgreSQL string: a pasted one would fail the query, not match nothing.
+    search = " ".join(search.replace("\x00", "").split())[:100]
+    if not search:
+        return orders
+    condition = Q(buyer__email__icontains=search)
+    number = _ORDER_NUMBER.match(search)
+    if number:
+        condition |= Q(pk=int(number.group(1)))
+    return orders.filter(condition)
+
+
+def seller_orders(
+    *, seller: Seller, status: str | None = None, search: str = ""
+) -> QuerySet[Order]:
+    """The seller's orders, newest first, optionally one tab's (`status` is a tab key of
+    SELLER_ORDER_TABS, or an OrderStatus value) and a search, with the buyer loaded and the number
+    of items annotated (`item_count`): one query for any page."""
+    orders = _seller_order_search(_seller_visible_orders(seller=seller), search)
+    tab = SELLER_ORDER_TABS_BY_KEY.get(status or "")
+    if tab is not None and tab.statuses:
+        orders = orders.filter(status__in=tab.statuses)
+    elif tab is None and status:
+        orders = orders.filter(status=status)
+    item_count = (
+        OrderLine.objects.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return (
+        orders.select_related("buyer")
+        .annotate(item_count=Coalesce(Subquery(item_count), 0))
+        .order_by("-created_at", "-id")
+    )
+
+
+def seller_order_tab_counts(*, seller: Seller, search: str = "") -> dict[str, int]:
+    """How many of the seller's orders each tab of SELLER_ORDER_TABS holds (one query)."""
+    orders = _seller_order_search(_seller_visible_orders(seller=seller), search)
+    by_status = dict(
+        orders.order_by()
+        .values_list("status")
+        .annotate(count=Count("id"))
+        .values_list("status", "count")
+    )
+    return {
+        tab.key: sum(
+            count
+            for status, count in by_status.items()
+            if not tab.statuses or status in tab.statuses
+        )
+        for tab in SELLER_ORDER_TABS
+    }
+
+
+def seller_order_get(*, seller: Seller, order_id: int) -> Order:
+    """One of the seller's orders with its buyer, lines and status events; another seller's order
+    (or one not paid yet) answers 404."""
+    return get_object_or_404(
+        _seller_visible_orders(seller=seller)
+        .select_related("buyer")
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+            Prefetch(
+                "status_events", queryset=OrderStatusEvent.objects.order_by("created_at", "id")
+            ),
+        ),
+        id=order_id,
     )

@@ -1,8 +1,14 @@
-"""Three URL groups, included from marketplace/urls.py at cart/, checkout/ and orders/."""
+"""Orders' URL groups, each a `(patterns, namespace)` pair that marketplace/urls.py includes.
+
+cart, checkout and orders are the shopper's (at /cart/, /checkout/, /orders/); seller_orders is
+the Seller Center's Orders section (at /seller/orders/).
+"""
 
 from django.urls import path
 
-from orders.views import buyer, cart, checkout
+from orders.views import seller_center
+from orders.views.storefront import cart, checkout
+from orders.views.storefront import orders as buyer_orders
 
 cart_patterns = (
     [
@@ -25,8 +31,16 @@ checkout_patterns = (
 
 order_patterns = (
     [
-        path("", buyer.order_list, name="list"),
-        path("<int:order_id>/", buyer.order_detail, name="detail"),
+        path("", buyer_orders.order_list, name="list"),
+        path("<int:order_id>/", buyer_orders.order_detail, name="detail"),
     ],
     "orders",
+)
+
+seller_order_patterns = (
+    [
+        path("", seller_center.order_list, name="list"),
+        path("<int:order_id>/", seller_center.order_detail, name="detail"),
+    ],
+    "seller_orders",
 )

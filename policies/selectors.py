@@ -1,5 +1,6 @@
 """Reads about policies."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
@@ -27,10 +28,6 @@ def policy_versions_in_force(*, at=None, seller_facing_only: bool = False) -> li
     if seller_facing_only:
         versions = versions.filter(document__requires_seller_acceptance=True)
     return sorted(versions, key=lambda v: (v.document.position, v.document.title))
-
-
-def policy_documents_with_versions():
-    return PolicyDocument.objects.prefetch_related("versions")
 
 
 def policy_version_in_force(*, document: PolicyDocument, at=None) -> PolicyVersion | None:
@@ -94,9 +91,9 @@ def policy_index_entries(*, at=None) -> list[PolicyIndexEntry]:
     ]
 
 
-def screening_rules_load() -> ScreeningRules:
-    """Every category and every active keyword rule, as the plain values `screen_listing` takes.
-    Two queries; load once and screen many listings with the result."""
+def category_rules_load() -> Mapping[int, CategoryRule]:
+    """Every category by id, as the plain values policies.screening works on (`category_path`,
+    `effective_category_status`). One query."""
     categories = {
         category_id: CategoryRule(
             id=category_id,
@@ -112,10 +109,17 @@ def screening_rules_load() -> ScreeningRules:
             )
         )
     }
+    return MappingProxyType(categories)
+
+
+def screening_rules_load() -> ScreeningRules:
+    """Every category and every active keyword rule, as the plain values `screen_listing` takes.
+    Two queries; load once and screen many listings with the result."""
+    categories = category_rules_load()
     keywords = tuple(
         KeywordRuleFacts(phrase=phrase, action=action, reason=reason, suggestion=suggestion)
         for phrase, action, reason, suggestion in KeywordRule.objects.filter(
             is_active=True
         ).values_list("phrase", "action", "reason", "suggestion")
     )
-    return ScreeningRules(categories=MappingProxyType(categories), keywords=keywords)
+    return ScreeningRules(categories=categories, keywords=keywords)

@@ -1,11 +1,15 @@
+"""Policies' URL group, a `(patterns, namespace)` pair mounted at /policies/: the public pages
+(views/storefront.py)."""
+
 from django.urls import path
 
-from policies import views
+from policies.views import storefront
 
-app_name = "policies"
-
-urlpatterns = [
-    path("", views.index, name="index"),
-    path("<slug:slug>/", views.detail, name="detail"),
-    path("<slug:slug>/versions/<int:number>/", views.version, name="version"),
-]
+policy_patterns = (
+    [
+        path("", storefront.index, name="index"),
+        path("<slug:slug>/", storefront.detail, name="detail"),
+        path("<slug:slug>/versions/<int:number>/", storefront.version, name="version"),
+    ],
+    "policies",
+)

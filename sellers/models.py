@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from marketplace.countries import COUNTRY_CHOICES
+from marketplace.state import StateMachine, StatusEvent
 from marketplace.uploads import private_storage
 from policies.models import Category, PolicyVersion
 
@@ -24,8 +25,9 @@ class SellerStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-# The seller state machine (DESIGN.md section 6). Every status change goes through
-# sellers.services.transitions.seller_transition, which refuses anything not listed here.
+# The seller state machine (SELLER_MACHINE below; docs/architecture.md, "State machines"). Every
+# status change goes through sellers.services.transitions.seller_transition, which moves the row
+# with marketplace.state.transition: anything not listed here is refused.
 SELLER_TRANSITIONS: dict[str, frozenset[str]] = {
     SellerStatus.DRAFT: frozenset({SellerStatus.SUBMITTED, SellerStatus.CLOSED}),
     SellerStatus.SUBMITTED: frozenset(
@@ -109,26 +111,29 @@ class Seller(models.Model):
         return self.status in EDITABLE_APPLICATION_STATUSES
 
     def can_transition_to(self, status: str) -> bool:
-        return status in SELLER_TRANSITIONS[self.status]
+        return SELLER_MACHINE.allows(self.status, status)
 
 
-class SellerStatusEvent(models.Model):
+class SellerStatusEvent(StatusEvent):
     """The audit trail of a seller's status: who changed it, from what, to what, and why."""
 
     seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="status_events")
     from_status = models.CharField(max_length=20, choices=SellerStatus.choices)
     to_status = models.CharField(max_length=20, choices=SellerStatus.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    message = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
         return f"{self.seller}: {self.from_status} -> {self.to_status}"
+
+
+SELLER_MACHINE = StateMachine(
+    model=Seller,
+    transitions=SELLER_TRANSITIONS,
+    audit=SellerStatusEvent,
+    illegal_message="A {from_label} seller cannot be moved to {to_label}.",
+)
 
 
 class KycDocument(models.Model):
@@ -316,6 +321,17 @@ class PayoutAccount(models.Model):
         return f"{self.gateway}:{self.external_id}"
 
 
+# The gateway decides (sellers.services.setup.payout_account_apply_gateway_state copies its state):
+# any status may follow any other.
+PAYOUT_ACCOUNT_MACHINE = StateMachine(
+    model=PayoutAccount,
+    transitions={
+        status: frozenset(PayoutAccount.Status.values) - {status}
+        for status in PayoutAccount.Status.values
+    },
+)
+
+
 class Qualification(models.Model):
     """A document that lets a seller list in a restricted category, or list a brand."""
 
@@ -362,6 +378,20 @@ class Qualification(models.Model):
     def __str__(self):
         subject = self.category if self.kind == self.Kind.CATEGORY else self.brand_name
         return f"{self.get_kind_display()}: {subject} ({self.get_status_display()})"
+
+
+# Staff decide a pending qualification once (sellers.services.qualifications).
+QUALIFICATION_MACHINE = StateMachine(
+    model=Qualification,
+    transitions={
+        Qualification.Status.PENDING: frozenset(
+            {Qualification.Status.APPROVED, Qualification.Status.REJECTED}
+        ),
+        Qualification.Status.APPROVED: frozenset(),
+        Qualification.Status.REJECTED: frozenset(),
+    },
+    illegal_message="This qualification was already {from_label}.",
+)
 
 
 class Violation(models.Model):

@@ -19,10 +19,10 @@ from django.utils.html import format_html
 
 from catalog.forms.ip import IPDecisionForm
 from catalog.models import BulkUpload, IPComplaint
+from catalog.selectors import bulk_uploads_with_rejected_count
 from catalog.services import ip_complaints as ip_services
-from catalog.views.bulk import bulk_uploads_with_rejected_count
-from catalog.views.ip import private_document_response
 from marketplace.errors import DomainError
+from marketplace.uploads import private_document_response
 
 # --- IP complaints -----------------------------------------------------------------------------
 

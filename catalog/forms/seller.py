@@ -6,13 +6,17 @@ from django.conf import settings
 from django.forms import BaseFormSet, formset_factory
 from django.forms.models import ModelChoiceIterator
 
+from catalog.models import MAX_OPTION_LENGTH
 from catalog.services.images import MAX_IMAGES_PER_PRODUCT, ImageRefused, product_image_check
-from catalog.services.products import MAX_STORED_INTEGER, SkuInput, amount_text_is_too_large
-from marketplace.money import Money, MoneyParseError
+from catalog.services.products import MAX_STORED_INTEGER, SkuInput
+from marketplace.money import Money, MoneyParseError, MoneyTooLarge
 from policies.models import Category, PolicyStatus
-from policies.screening import strictest_status
+from policies.screening import category_path, effective_category_status
+from policies.selectors import category_rules_load
 
-MAX_OPTION_LENGTH = 40
+# Product details ("Material: Linen") keep names this short; variant options have their own limit
+# (catalog.models.MAX_OPTION_LENGTH).
+MAX_ATTRIBUTE_NAME_LENGTH = 40
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -53,22 +57,15 @@ class MultipleImageField(forms.FileField):
 
 
 def category_choice_labels() -> dict[int, str]:
-    """Every category's label: its path from the root, marked when the strictest status on the
-    path is restricted or prohibited. One query."""
-    rows = {
-        row["id"]: row
-        for row in Category.objects.values("id", "name", "parent_id", "policy_status")
-    }
+    """Every category's label: its path from the root, marked when its effective status (the
+    policies' roll-up of the path, as screening applies it) is restricted or prohibited. One
+    query."""
+    categories = category_rules_load()
     labels = {}
-    for category_id in rows:
-        names, statuses, current, seen = [], [], rows.get(category_id), set()
-        while current is not None and current["id"] not in seen:
-            seen.add(current["id"])
-            names.append(current["name"])
-            statuses.append(current["policy_status"])
-            current = rows.get(current["parent_id"])
-        label = " > ".join(reversed(names))
-        status = strictest_status(statuses)
+    for category_id in categories:
+        path = category_path(category_id, categories)  # nearest first
+        label = " > ".join(category.name for category in reversed(path))
+        status = effective_category_status(category_id, categories)
         if status == PolicyStatus.PROHIBITED:
             label += " (prohibited: listings are refused)"
         elif status == PolicyStatus.RESTRICTED:
@@ -110,7 +107,7 @@ def parse_attributes(text: str) -> dict[str, str]:
             raise forms.ValidationError(
                 f"Line {number} (“{line.strip()[:40]}”) needs the form “Name: value”."
             )
-        attributes[name[:MAX_OPTION_LENGTH]] = value[:200]
+        attributes[name[:MAX_ATTRIBUTE_NAME_LENGTH]] = value[:200]
     return attributes
 
 
@@ -195,18 +192,15 @@ def _money_field(label: str, *, required: bool = True, help_text: str = "") -> f
 
 
 def parse_price(text: str, currency: str) -> int:
-    if amount_text_is_too_large(text):
-        limit = Money(MAX_STORED_INTEGER, currency).format()
-        raise forms.ValidationError(f"The price is too large; the most is {limit}.")
+    """A typed price in minor units (Money.parse, up to what the column holds), above zero."""
     try:
-        amount = Money.parse(text, currency)
+        amount = Money.parse(text, currency, maximum_minor=MAX_STORED_INTEGER)
+    except MoneyTooLarge as error:
+        raise forms.ValidationError(f"The price is too large; the most is {error.limit}.") from None
     except MoneyParseError as error:
         raise forms.ValidationError(error.message) from None
     if amount.amount_minor < 1:
         raise forms.ValidationError("The price must be above zero.")
-    if amount.amount_minor > MAX_STORED_INTEGER:
-        limit = Money(MAX_STORED_INTEGER, currency).format()
-        raise forms.ValidationError(f"The price is too large; the most is {limit}.")
     return amount.amount_minor
 
 

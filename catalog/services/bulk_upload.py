@@ -19,23 +19,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import DatabaseError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
-from catalog.models import SKU, BulkUpload
+from catalog.models import BULK_UPLOAD_MACHINE, MAX_OPTION_LENGTH, SKU, BulkUpload
 from catalog.services.products import (
     MAX_STORED_INTEGER,
     MAX_TITLE_LENGTH,
     InvalidProduct,
     SkuInput,
-    amount_text_is_too_large,
     product_create,
 )
 from marketplace.errors import DomainError
-from marketplace.money import Money, MoneyParseError
-from marketplace.uploads import private_storage, private_upload_path
+from marketplace.money import Money, MoneyParseError, MoneyTooLarge
+from marketplace.notifications.services import notify
+from marketplace.state import transition_many
+from marketplace.uploads import private_storage, stored_private_file
 from policies.models import Category
 from policies.screening import (
     ListingFacts,
@@ -75,8 +74,7 @@ MAX_ROWS = 5_000
 PROGRESS_EVERY_ROWS = 25
 
 MAX_BRAND_LENGTH = 120
-MAX_SKU_LENGTH = 64
-MAX_OPTION_LENGTH = 60
+MAX_SKU_LENGTH = SKU._meta.get_field("seller_sku").max_length
 # Prices, stock and weights are stored in 32-bit integer columns (one limit, in products.py).
 MAX_INTEGER = MAX_STORED_INTEGER
 
@@ -287,22 +285,17 @@ def bulk_upload_create(*, seller: Seller, upload, actor) -> BulkUpload:
         )
     checked = bulk_file_check(upload)
     original_name = Path(getattr(upload, "name", "") or "products.csv").name[:255]
-    with transaction.atomic():
-        stored_name = private_storage.save(
-            private_upload_path(f"bulk_uploads/{seller.pk}", ".csv"), upload
+    # No row, no file: an orphaned upload would never be processed nor deleted.
+    with stored_private_file(
+        upload, folder=f"bulk_uploads/{seller.pk}", extension=".csv"
+    ) as stored_name:
+        bulk_upload = BulkUpload.objects.create(
+            seller=seller,
+            file=stored_name,
+            original_name=original_name,
+            total_rows=checked.row_count,
+            created_by=actor,
         )
-        try:
-            bulk_upload = BulkUpload.objects.create(
-                seller=seller,
-                file=stored_name,
-                original_name=original_name,
-                total_rows=checked.row_count,
-                created_by=actor,
-            )
-        except Exception:
-            # No row, no file: an orphaned upload would never be processed nor deleted.
-            private_storage.delete(stored_name)
-            raise
         # Imported here, not at the top: catalog.tasks imports this module.
         from catalog import tasks
 
@@ -336,8 +329,12 @@ def bulk_upload_process(*, bulk_upload_id: int) -> BulkUpload:
     Marks the upload failed, with the reason, when the stored file cannot be read as a whole; that
     and the end of the import email the owner a summary once committed.
     """
-    started = BulkUpload.objects.filter(pk=bulk_upload_id, status=BulkUpload.Status.QUEUED).update(
-        status=BulkUpload.Status.RUNNING, processed_rows=0
+    started = transition_many(
+        BULK_UPLOAD_MACHINE,
+        pks=[bulk_upload_id],
+        from_status=BulkUpload.Status.QUEUED,
+        to_status=BulkUpload.Status.RUNNING,
+        fields={"processed_rows": 0},
     )
     bulk_upload = BulkUpload.objects.select_related("seller", "seller__owner", "created_by").get(
         pk=bulk_upload_id
@@ -554,18 +551,13 @@ def _parse_price(text: str, currency: str, label: str, errors: list[str]) -> int
     if not text.strip():
         errors.append(f"{label}: enter an amount such as {Money.example(currency)}.")
         return None
-    if amount_text_is_too_large(text):
-        errors.append(f"{label}: the amount is too large.")
-        return None
     try:
-        amount_minor = Money.parse(text, currency).amount_minor
+        return Money.parse(text, currency, maximum_minor=MAX_INTEGER).amount_minor
+    except MoneyTooLarge:
+        errors.append(f"{label}: the amount is too large.")
     except MoneyParseError as error:
         errors.append(f"{label}: {error.message}")
-        return None
-    if amount_minor > MAX_INTEGER:
-        errors.append(f"{label}: the amount is too large.")
-        return None
-    return amount_minor
+    return None
 
 
 def _parse_count(text: str, label: str, errors: list[str], *, required: bool) -> int | None:
@@ -704,35 +696,40 @@ def _finish(bulk_upload: BulkUpload, *, status: str, error: str = "", **counts) 
     keeps a duplicate run from finishing it twice) and email the owner once committed."""
     finished_at = timezone.now()
     with transaction.atomic():
-        updated = BulkUpload.objects.filter(
-            pk=bulk_upload.pk, status=BulkUpload.Status.RUNNING
-        ).update(status=status, error=error, finished_at=finished_at, **counts)
+        updated = transition_many(
+            BULK_UPLOAD_MACHINE,
+            pks=[bulk_upload.pk],
+            from_status=BulkUpload.Status.RUNNING,
+            to_status=status,
+            fields={"error": error, "finished_at": finished_at, **counts},
+            now=finished_at,
+        )
         bulk_upload.refresh_from_db()
         if updated:
-            transaction.on_commit(lambda: _send_summary_email(bulk_upload))
+            _notify_summary(bulk_upload)
     return bulk_upload
 
 
-def _send_summary_email(bulk_upload: BulkUpload) -> None:
+def _notify_summary(bulk_upload: BulkUpload) -> None:
     seller = bulk_upload.seller
-    done = bulk_upload.status == BulkUpload.Status.DONE
-    context = {
-        "seller": seller,
-        "bulk_upload": bulk_upload,
-        "rejected_count": len(bulk_upload.rejected_rows),
-        "marketplace_name": settings.MARKETPLACE_NAME,
-    }
-    subject = (
-        f"Your product upload {bulk_upload.original_name} is done: "
-        f"{bulk_upload.created_count} created"
-        if done
-        else f"Your product upload {bulk_upload.original_name} could not be imported"
-    )
-    send_mail(
-        subject=subject,
-        message=render_to_string(f"catalog/email/bulk_{'done' if done else 'failed'}.txt", context),
-        from_email=None,
-        recipient_list=[seller.owner.email],
+    outcome = "done" if bulk_upload.status == BulkUpload.Status.DONE else "failed"
+    notify(
+        kind=f"catalog.bulk_upload_{outcome}",
+        key=f"bulk-upload:{bulk_upload.pk}:finished",
+        to_email=seller.owner.email,
+        user=seller.owner,
+        about=f"bulk-upload:{bulk_upload.pk}",
+        subject_template=f"catalog/email/bulk_{outcome}_subject.txt",
+        body_template=f"catalog/email/bulk_{outcome}.txt",
+        context={
+            "shop_name": seller.shop_name,
+            "original_name": bulk_upload.original_name,
+            "processed_rows": bulk_upload.processed_rows,
+            "total_rows": bulk_upload.total_rows,
+            "created_count": bulk_upload.created_count,
+            "rejected_count": len(bulk_upload.rejected_rows),
+            "error": bulk_upload.error,
+        },
     )
 
 

@@ -12,22 +12,22 @@ state the step starts from. Documents are checked with marketplace.uploads.check
 stored privately under server-generated names.
 """
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
-from catalog.models import IPComplaint, Product, ProductStatus
+from catalog.models import (
+    IP_APPEAL_MACHINE,
+    IP_COMPLAINT_MACHINE,
+    IPComplaint,
+    Product,
+    ProductStatus,
+)
 from catalog.services.products import product_transition
 from marketplace.errors import DomainError, IllegalTransition
-from marketplace.uploads import (
-    check_document,
-    display_file_name,
-    private_storage,
-    private_upload_path,
-)
+from marketplace.notifications.services import notify
+from marketplace.state import transition
+from marketplace.uploads import check_document, display_file_name, stored_private_file
 from sellers.models import SellerMember, SellerRole, Violation
 from sellers.services.violations import violation_record
 
@@ -61,8 +61,8 @@ class IPComplaintNotFound(DomainError):
 
 
 def ip_complaint_reference(complaint: IPComplaint) -> str:
-    """The reference people quote in emails and replies."""
-    return f"IP-{complaint.pk:06d}"
+    """The reference people quote in emails and replies (the model owns its shape)."""
+    return complaint.reference
 
 
 # --- Filing ------------------------------------------------------------------------------------
@@ -117,7 +117,10 @@ def ip_complaint_file(
     except ValidationError as error:
         raise IPComplaintRefused(" ".join(error.messages), field="proof") from None
 
-    with transaction.atomic():
+    # The transaction; a refusal below deletes the stored proof again (no row, no file).
+    with stored_private_file(
+        proof_upload, folder=f"ip_complaints/{product_id}", extension=checked.extension
+    ) as stored_name:
         # The product row is locked so a takedown or a status change cannot slip in between the
         # check that it is live and the complaint's creation.
         product = Product.objects.select_for_update().filter(pk=product_id).first()
@@ -141,25 +144,17 @@ def ip_complaint_file(
                 "already being reviewed.",
                 code="already_pending",
             )
-        stored_name = private_storage.save(
-            private_upload_path(f"ip_complaints/{product.pk}", checked.extension), proof_upload
+        complaint = IPComplaint.objects.create(
+            product=product,
+            complainant=complainant,
+            right_type=right_type,
+            rights_owner=rights_owner,
+            registration_number=registration_number,
+            description=description,
+            proof=stored_name,
+            proof_name=_upload_name(proof_upload, "proof"),
         )
-        try:
-            complaint = IPComplaint.objects.create(
-                product=product,
-                complainant=complainant,
-                right_type=right_type,
-                rights_owner=rights_owner,
-                registration_number=registration_number,
-                description=description,
-                proof=stored_name,
-                proof_name=_upload_name(proof_upload, "proof"),
-            )
-        except Exception:
-            # No row, no file: an orphaned proof would never be reviewed nor deleted.
-            private_storage.delete(stored_name)
-            raise
-        transaction.on_commit(lambda: _email_complainant(complaint, "ip_received"))
+        _email_complainant(complaint, "ip_received")
     return complaint
 
 
@@ -231,13 +226,9 @@ def ip_complaint_uphold(*, complaint_id: int, actor, note: str) -> IPComplaint:
             recorded_by=actor,
             rule=VIOLATION_RULE,
         )
-        complaint.status = IPComplaint.Status.UPHELD
-        complaint.decision_note = note
-        complaint.decided_by = actor
-        complaint.decided_at = timezone.now()
-        complaint.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
-        transaction.on_commit(lambda: _email_seller(complaint, "ip_upheld_seller"))
-        transaction.on_commit(lambda: _email_complainant(complaint, "ip_upheld_complainant"))
+        _decide(complaint, IPComplaint.Status.UPHELD, actor, note)
+        _email_seller(complaint, "ip_upheld_seller")
+        _email_complainant(complaint, "ip_upheld_complainant")
     return complaint
 
 
@@ -249,12 +240,8 @@ def ip_complaint_dismiss(*, complaint_id: int, actor, note: str) -> IPComplaint:
     with transaction.atomic():
         complaint = _locked_complaint(complaint_id)
         _require_submitted(complaint)
-        complaint.status = IPComplaint.Status.DISMISSED
-        complaint.decision_note = note
-        complaint.decided_by = actor
-        complaint.decided_at = timezone.now()
-        complaint.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
-        transaction.on_commit(lambda: _email_complainant(complaint, "ip_dismissed_complainant"))
+        _decide(complaint, IPComplaint.Status.DISMISSED, actor, note)
+        _email_complainant(complaint, "ip_dismissed_complainant")
     return complaint
 
 
@@ -293,7 +280,10 @@ def ip_complaint_appeal(
     except ValidationError as error:
         raise IPComplaintRefused(" ".join(error.messages), field="evidence") from None
 
-    with transaction.atomic():
+    # The transaction; a refusal below deletes the stored evidence again.
+    with stored_private_file(
+        evidence_upload, folder=f"ip_appeals/{seller.pk}", extension=checked.extension
+    ) as stored_name:
         complaint = _locked_complaint(complaint_id)
         if complaint.product.seller_id != seller.pk:
             raise IPComplaintNotFound("No such complaint.")
@@ -304,27 +294,18 @@ def ip_complaint_appeal(
                 f"This decision was already appealed ({complaint.get_appeal_status_display().lower()}); "
                 "each decision can be appealed once."
             )
-        stored_name = private_storage.save(
-            private_upload_path(f"ip_appeals/{seller.pk}", checked.extension), evidence_upload
+        transition(
+            IP_APPEAL_MACHINE,
+            instance=complaint,
+            to_status=IPComplaint.AppealStatus.SUBMITTED,
+            actor=actor,
+            fields={
+                "appeal_text": text,
+                "appeal_evidence": stored_name,
+                "appeal_evidence_name": _upload_name(evidence_upload, "evidence"),
+                "appeal_submitted_at": timezone.now(),
+            },
         )
-        try:
-            complaint.appeal_status = IPComplaint.AppealStatus.SUBMITTED
-            complaint.appeal_text = text
-            complaint.appeal_evidence = stored_name
-            complaint.appeal_evidence_name = _upload_name(evidence_upload, "evidence")
-            complaint.appeal_submitted_at = timezone.now()
-            complaint.save(
-                update_fields=[
-                    "appeal_status",
-                    "appeal_text",
-                    "appeal_evidence",
-                    "appeal_evidence_name",
-                    "appeal_submitted_at",
-                ]
-            )
-        except Exception:
-            private_storage.delete(stored_name)
-            raise
     return complaint
 
 
@@ -358,7 +339,7 @@ def ip_appeal_grant(*, complaint_id: int, actor, note: str) -> IPComplaint:
         )
         complaint.product.refresh_from_db(fields=["status"])
         _decide_appeal(complaint, IPComplaint.AppealStatus.GRANTED, actor, note)
-        transaction.on_commit(lambda: _email_seller(complaint, "ip_appeal_granted"))
+        _email_seller(complaint, "ip_appeal_granted")
     return complaint
 
 
@@ -369,17 +350,31 @@ def ip_appeal_deny(*, complaint_id: int, actor, note: str) -> IPComplaint:
     with transaction.atomic():
         complaint = _locked_appeal(complaint_id)
         _decide_appeal(complaint, IPComplaint.AppealStatus.DENIED, actor, note)
-        transaction.on_commit(lambda: _email_seller(complaint, "ip_appeal_denied"))
+        _email_seller(complaint, "ip_appeal_denied")
     return complaint
 
 
+def _decide(complaint: IPComplaint, status: str, actor, note: str) -> None:
+    transition(
+        IP_COMPLAINT_MACHINE,
+        instance=complaint,
+        to_status=status,
+        actor=actor,
+        fields={"decision_note": note, "decided_by": actor, "decided_at": timezone.now()},
+    )
+
+
 def _decide_appeal(complaint: IPComplaint, status: str, actor, note: str) -> None:
-    complaint.appeal_status = status
-    complaint.appeal_note = note
-    complaint.appeal_decided_by = actor
-    complaint.appeal_decided_at = timezone.now()
-    complaint.save(
-        update_fields=["appeal_status", "appeal_note", "appeal_decided_by", "appeal_decided_at"]
+    transition(
+        IP_APPEAL_MACHINE,
+        instance=complaint,
+        to_status=status,
+        actor=actor,
+        fields={
+            "appeal_note": note,
+            "appeal_decided_by": actor,
+            "appeal_decided_at": timezone.now(),
+        },
     )
 
 
@@ -393,43 +388,33 @@ def _upload_name(upload, fallback: str) -> str:
     return display_file_name(getattr(upload, "name", ""), default=fallback)
 
 
-def _email_context(complaint: IPComplaint) -> dict:
-    return {
-        "complaint": complaint,
-        "product": complaint.product,
-        "seller": complaint.product.seller,
-        "reference": ip_complaint_reference(complaint),
-        "points": IP_VIOLATION_POINTS,
-        "marketplace_name": settings.MARKETPLACE_NAME,
-    }
-
-
-SUBJECTS = {
-    "ip_received": "We received your intellectual-property complaint {reference}",
-    "ip_upheld_complainant": "Your complaint {reference} was upheld",
-    "ip_dismissed_complainant": "Your complaint {reference} was dismissed",
-    "ip_upheld_seller": "Your product “{title}” was taken down ({reference})",
-    "ip_appeal_granted": "Your appeal on {reference} was granted: “{title}” is back on sale",
-    "ip_appeal_denied": "Your appeal on {reference} was denied",
-}
-
-
-def _send(complaint: IPComplaint, template: str, recipient: str) -> None:
-    context = _email_context(complaint)
-    subject = SUBJECTS[template].format(
-        reference=context["reference"], title=complaint.product.title
-    )
-    send_mail(
-        subject=f"{subject} ({settings.MARKETPLACE_NAME})",
-        message=render_to_string(f"catalog/email/{template}.txt", context),
-        from_email=None,
-        recipient_list=[recipient],
+def _notify(complaint: IPComplaint, template: str, recipient) -> None:
+    """In the transaction of the step: one email per complaint, step and recipient."""
+    product = complaint.product
+    notify(
+        kind=f"catalog.{template}",
+        key=f"ip-complaint:{complaint.pk}:{template}",
+        to_email=recipient.email,
+        user=recipient,
+        about=f"ip-complaint:{complaint.pk}",
+        subject_template=f"catalog/email/{template}_subject.txt",
+        body_template=f"catalog/email/{template}.txt",
+        context={
+            "reference": ip_complaint_reference(complaint),
+            "title": product.title,
+            "shop_name": product.seller.shop_name,
+            "right_type": complaint.get_right_type_display().lower(),
+            "rights_owner": complaint.rights_owner,
+            "decision_note": complaint.decision_note,
+            "appeal_note": complaint.appeal_note,
+            "points": IP_VIOLATION_POINTS,
+        },
     )
 
 
 def _email_complainant(complaint: IPComplaint, template: str) -> None:
-    _send(complaint, template, complaint.complainant.email)
+    _notify(complaint, template, complaint.complainant)
 
 
 def _email_seller(complaint: IPComplaint, template: str) -> None:
-    _send(complaint, template, complaint.product.seller.owner.email)
+    _notify(complaint, template, complaint.product.seller.owner)

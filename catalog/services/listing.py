@@ -7,12 +7,11 @@ person, writes a ListingDecision with its reasons, so the seller and staff read 
 
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.db.models import Q
 
 from catalog.models import (
+    PRODUCT_REVISION_MACHINE,
     SKU,
     Brand,
     ListingDecision,
@@ -34,6 +33,8 @@ from catalog.services.products import (
     sku_set_errors,
 )
 from marketplace.errors import DomainError, IllegalTransition
+from marketplace.notifications.services import notify
+from marketplace.state import transition, transition_many
 from policies.models import Category
 from policies.screening import ListingFacts, ScreeningDecision, screen_listing
 from policies.selectors import screening_rules_load
@@ -207,8 +208,8 @@ def product_review_approve(*, product_id: int, actor) -> Product:
             to_status=ProductStatus.LIVE,
             actor=actor,
             message="Approved by a reviewer",
-            after_commit=lambda product: _email_decision(product, decision),
         )
+        _notify_decision(product, decision)
     return product
 
 
@@ -230,33 +231,28 @@ def product_review_reject(*, product_id: int, actor, reasons: list[str]) -> Prod
             to_status=ProductStatus.REJECTED,
             actor=actor,
             message="Rejected by a reviewer: " + " ".join(r["message"] for r in reason_dicts),
-            after_commit=lambda product: _email_decision(product, decision),
         )
+        _notify_decision(product, decision)
     return product
 
 
-def _email_decision(product: Product, decision: ListingDecision) -> None:
-    seller = Seller.objects.select_related("owner").get(pk=product.seller_id)
-    approved = decision.outcome == ListingDecision.Outcome.APPROVED
-    kind = "revision" if decision.revision_id else "product"
-    context = {
-        "seller": seller,
-        "product": product,
-        "decision": decision,
-        "marketplace_name": settings.MARKETPLACE_NAME,
-    }
-    template = f"catalog/email/listing_{kind}_{'approved' if approved else 'rejected'}.txt"
-    if kind == "revision":
-        subject = f"Your edit of “{product.title}” was {'approved' if approved else 'not approved'}"
-    else:
-        subject = (
-            f"“{product.title}” is live" if approved else f"“{product.title}” was not approved"
-        )
-    send_mail(
-        subject=subject,
-        message=render_to_string(template, context),
-        from_email=None,
-        recipient_list=[seller.owner.email],
+def _notify_decision(product: Product, decision: ListingDecision) -> None:
+    """Email the seller's owner a reviewer's decision on a product or on an edit of it."""
+    owner = Seller.objects.select_related("owner").get(pk=product.seller_id).owner
+    outcome = "approved" if decision.outcome == ListingDecision.Outcome.APPROVED else "rejected"
+    target = "revision" if decision.revision_id else "product"
+    notify(
+        kind=f"catalog.listing_{target}_{outcome}",
+        key=f"listing-decision:{decision.pk}",
+        to_email=owner.email,
+        user=owner,
+        about=f"product:{product.pk}",
+        subject_template=f"catalog/email/listing_{target}_{outcome}_subject.txt",
+        body_template=f"catalog/email/listing_{target}_{outcome}.txt",
+        context={
+            "title": product.title,
+            "reasons": [reason["message"] for reason in decision.reasons or []],
+        },
     )
 
 
@@ -355,6 +351,16 @@ def product_update(
     )
 
 
+def _pending_revisions_supersede(*, product: Product) -> None:
+    """Retire the edit of `product` waiting for review, if any (at most one, a constraint)."""
+    transition_many(
+        PRODUCT_REVISION_MACHINE,
+        where=Q(product=product),
+        from_status=ProductRevision.Status.PENDING_REVIEW,
+        to_status=ProductRevision.Status.SUPERSEDED,
+    )
+
+
 def _revision_create(
     *, product, actor, title, description, category, brand_name, attributes
 ) -> ProductUpdateResult:
@@ -379,15 +385,11 @@ def _revision_create(
             raise IllegalTransition("The product changed status meanwhile; reload the page.")
         if snapshot == _live_snapshot(locked):
             # Saving the live content back is no edit to review; it withdraws a pending one.
-            ProductRevision.objects.filter(
-                product=locked, status=ProductRevision.Status.PENDING_REVIEW
-            ).update(status=ProductRevision.Status.SUPERSEDED)
+            _pending_revisions_supersede(product=locked)
             return ProductUpdateResult(product=locked, unchanged=True)
         # The newest edit is the seller's intent: an older one still waiting is retired first, so
         # the one-pending-revision constraint holds and a reviewer never approves stale content.
-        ProductRevision.objects.filter(
-            product=locked, status=ProductRevision.Status.PENDING_REVIEW
-        ).update(status=ProductRevision.Status.SUPERSEDED)
+        _pending_revisions_supersede(product=locked)
         status = {
             "approve": ProductRevision.Status.APPROVED,
             "review": ProductRevision.Status.PENDING_REVIEW,
@@ -476,8 +478,9 @@ def revision_approve(*, revision_id: int, actor) -> ProductRevision:
                 f"The product is {product.get_status_display().lower()} now; its edit can be "
                 "decided once it is back on sale or paused by the seller."
             )
-        revision.status = ProductRevision.Status.APPROVED
-        revision.save(update_fields=["status"])
+        transition(
+            PRODUCT_REVISION_MACHINE, instance=revision, to_status=ProductRevision.Status.APPROVED
+        )
         decision = ListingDecision.objects.create(
             product=product,
             revision=revision,
@@ -485,7 +488,7 @@ def revision_approve(*, revision_id: int, actor) -> ProductRevision:
             decided_by=actor,
         )
         _revision_apply(product=product, revision=revision)
-        transaction.on_commit(lambda: _email_decision(product, decision))
+        _notify_decision(product, decision)
     return revision
 
 
@@ -495,8 +498,9 @@ def revision_reject(*, revision_id: int, actor, reasons: list[str]) -> ProductRe
     reason_dicts = _staff_reasons(reasons)
     with transaction.atomic():
         revision = _pending_revision_for_update(revision_id)
-        revision.status = ProductRevision.Status.REJECTED
-        revision.save(update_fields=["status"])
+        transition(
+            PRODUCT_REVISION_MACHINE, instance=revision, to_status=ProductRevision.Status.REJECTED
+        )
         decision = ListingDecision.objects.create(
             product=revision.product,
             revision=revision,
@@ -505,7 +509,7 @@ def revision_reject(*, revision_id: int, actor, reasons: list[str]) -> ProductRe
             reasons=reason_dicts,
         )
         product = revision.product
-        transaction.on_commit(lambda: _email_decision(product, decision))
+        _notify_decision(product, decision)
     return revision
 
 
@@ -560,9 +564,7 @@ def product_delete(*, product: Product, actor) -> Product:
             actor=actor,
             message="Deleted by the seller",
         )
-        ProductRevision.objects.filter(
-            product=deleted, status=ProductRevision.Status.PENDING_REVIEW
-        ).update(status=ProductRevision.Status.SUPERSEDED)
+        _pending_revisions_supersede(product=deleted)
     return deleted
 
 

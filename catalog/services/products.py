@@ -10,10 +10,10 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.text import slugify
 
-from catalog.models import SKU, Brand, Product, ProductStatus, ProductStatusEvent
-from marketplace.errors import DomainError, IllegalTransition
-from marketplace.money import amount_text_is_too_large  # noqa: F401  (re-exported for forms)
+from catalog.models import PRODUCT_MACHINE, SKU, Brand, Product, ProductStatus, ProductStatusEvent
+from marketplace.errors import DomainError
 from marketplace.pagecache import storefront_changed
+from marketplace.state import transition
 from policies.models import Category
 from policies.screening import normalize_brand
 from sellers.models import Seller
@@ -33,25 +33,18 @@ def product_transition(
     Raises IllegalTransition, changing nothing, when PRODUCT_TRANSITIONS does not allow it.
     """
     with transaction.atomic():
+        # The lock keeps published_at consistent with the status it goes with.
         product = Product.objects.select_for_update().get(pk=product_id)
-        if not product.can_transition_to(to_status):
-            raise IllegalTransition(
-                f"A product that is {product.get_status_display().lower()} cannot become "
-                f"{ProductStatus(to_status).label.lower()}."
-            )
-        from_status = product.status
-        product.status = to_status
-        update_fields = ["status", "updated_at"]
+        fields = {}
         if to_status == ProductStatus.LIVE and product.published_at is None:
-            product.published_at = timezone.now()
-            update_fields.append("published_at")
-        product.save(update_fields=update_fields)
-        ProductStatusEvent.objects.create(
-            product=product,
-            from_status=from_status,
+            fields["published_at"] = timezone.now()
+        transition(
+            PRODUCT_MACHINE,
+            instance=product,
             to_status=to_status,
             actor=actor,
             message=message,
+            fields=fields,
         )
         storefront_changed()
         if after_commit is not None:

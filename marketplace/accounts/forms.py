@@ -2,10 +2,13 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.forms.forms import NON_FIELD_ERRORS
+from django.urls import reverse
 
 from marketplace.accounts.models import User, normalize_email
 from marketplace.accounts.ratelimit import LoginThrottle, SignInThrottled
+from marketplace.accounts.services import user_password_reset_notify
 
 # The column's length: Django's email validator allows up to 320 characters, and a longer value
 # than the column would reach the database (PostgreSQL refuses it with an error, SQLite stores it).
@@ -107,3 +110,25 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ["full_name"]
         labels = {"full_name": "Your name"}
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's reset form, with the email sent as a notification (a background job) through
+    `user_password_reset_notify` instead of inline. PasswordResetView throttles the requests."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        path = reverse(
+            "accounts:password_reset_confirm",
+            kwargs={"uidb64": context["uid"], "token": context["token"]},
+        )
+        user_password_reset_notify(
+            user=context["user"], link=f"{context['protocol']}://{context['domain']}{path}"
+        )

@@ -1,12 +1,12 @@
 """Writes for accounts. Views and admin call these; nothing else creates or edits users."""
 
-from django.conf import settings
-from django.core.mail import send_mail
+import uuid
+
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 
 from marketplace.accounts.models import User, normalize_email
 from marketplace.errors import DomainError
+from marketplace.notifications.services import notify
 
 
 class EmailAlreadyRegistered(DomainError):
@@ -28,7 +28,7 @@ def user_sign_up(*, email: str, password: str, full_name: str = "") -> User:
             user = User.objects.create_user(
                 email=email, password=password, full_name=full_name.strip()
             )
-            transaction.on_commit(lambda: _send_welcome_email(user))
+            _notify_welcome(user)
     except IntegrityError as error:
         if User.objects.filter(email=email).exists():
             raise EmailAlreadyRegistered(
@@ -44,11 +44,30 @@ def user_update_profile(*, user: User, full_name: str) -> User:
     return user
 
 
-def _send_welcome_email(user: User) -> None:
-    context = {"user": user, "marketplace_name": settings.MARKETPLACE_NAME}
-    send_mail(
-        subject=f"Welcome to {settings.MARKETPLACE_NAME}",
-        message=render_to_string("accounts/email/welcome.txt", context),
-        from_email=None,
-        recipient_list=[user.email],
+def _notify_welcome(user: User) -> None:
+    notify(
+        kind="account.welcome",
+        key=f"welcome:{user.pk}",
+        to_email=user.email,
+        user=user,
+        about=f"user:{user.pk}",
+        subject_template="accounts/email/welcome_subject.txt",
+        body_template="accounts/email/welcome.txt",
+        context={"name": user.get_short_name(), "email": user.email},
+    )
+
+
+def user_password_reset_notify(*, user: User, link: str) -> None:
+    """Email `user` the one-time link that sets a new password. Every request is its own email
+    (the caller throttles them); the link is a secret, dropped from the row once sent."""
+    notify(
+        kind="account.password_reset",
+        key=f"password-reset:{user.pk}:{uuid.uuid4().hex}",
+        to_email=user.email,
+        user=user,
+        about=f"user:{user.pk}",
+        subject_template="accounts/email/password_reset_subject.txt",
+        body_template="accounts/email/password_reset.txt",
+        context={"name": user.get_short_name(), "email": user.email},
+        secret_context={"link": link},
     )

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -9,7 +8,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from marketplace.accounts import services
-from marketplace.accounts.forms import EmailAuthenticationForm, ProfileForm, SignUpForm
+from marketplace.accounts.forms import (
+    EmailAuthenticationForm,
+    PasswordResetForm,
+    ProfileForm,
+    SignUpForm,
+)
 from marketplace.accounts.hooks import after_login_run
 from marketplace.accounts.ratelimit import PasswordResetThrottle, PasswordResetThrottled
 from marketplace.errors import DomainError
@@ -92,14 +96,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
-    email_template_name = "accounts/email/password_reset.txt"
-    subject_template_name = "accounts/email/password_reset_subject.txt"
+    form_class = PasswordResetForm  # sends through marketplace.notifications
     success_url = reverse_lazy("accounts:password_reset_done")
-
-    @property
-    def extra_email_context(self):
-        # Without the sites framework Django would name the site after the request's host.
-        return {"site_name": settings.MARKETPLACE_NAME}
 
     def form_valid(self, form):
         # Counted for every valid request, whether or not an account has the address, so the

@@ -1,5 +1,7 @@
 from django.db import models
 
+from marketplace.state import StateMachine
+
 
 class LocalConnectedAccount(models.Model):
     """A seller's connected account at the local test-mode gateway (what Stripe keeps for us in
@@ -156,3 +158,19 @@ class StripeWebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.event_id}"
+
+
+# Processing marks an event processed, or failed (once more) when a handler raised; a failed event
+# is retried (marketplace.payments.webhook_services).
+STRIPE_WEBHOOK_EVENT_MACHINE = StateMachine(
+    model=StripeWebhookEvent,
+    transitions={
+        StripeWebhookEvent.Status.RECEIVED: frozenset(
+            {StripeWebhookEvent.Status.PROCESSED, StripeWebhookEvent.Status.FAILED}
+        ),
+        StripeWebhookEvent.Status.FAILED: frozenset(
+            {StripeWebhookEvent.Status.PROCESSED, StripeWebhookEvent.Status.FAILED}
+        ),
+        StripeWebhookEvent.Status.PROCESSED: frozenset(),
+    },
+)

@@ -11,12 +11,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from marketplace.payments.models import StripeWebhookEvent
+from marketplace.payments.models import STRIPE_WEBHOOK_EVENT_MACHINE, StripeWebhookEvent
 from marketplace.payments.webhooks import (
     StripeEvent,
     webhook_event_dispatch,
     webhook_event_validate,
 )
+from marketplace.state import transition, transition_many
 
 logger = logging.getLogger(__name__)
 
@@ -71,22 +72,29 @@ def stripe_webhook_event_process(*, event_pk: int) -> StripeWebhookEvent | None:
             if stored is None or stored.status == StripeWebhookEvent.Status.PROCESSED:
                 return stored
             note = webhook_event_dispatch(StripeEvent.from_payload(stored.payload))
-            stored.status = StripeWebhookEvent.Status.PROCESSED
-            stored.attempts += 1
-            stored.note = _storable_text(note)[:255]
-            stored.last_error = ""
-            stored.processed_at = timezone.now()
-            stored.save(update_fields=["status", "attempts", "note", "last_error", "processed_at"])
-            return stored
+            return transition(
+                STRIPE_WEBHOOK_EVENT_MACHINE,
+                instance=stored,
+                to_status=StripeWebhookEvent.Status.PROCESSED,
+                fields={
+                    "attempts": stored.attempts + 1,
+                    "note": _storable_text(note)[:255],
+                    "last_error": "",
+                    "processed_at": timezone.now(),
+                },
+            )
     except Exception as error:
         logger.exception("Stripe webhook event %s failed", event_pk)
         # Outside the rolled-back transaction, so the failure itself is kept.
-        StripeWebhookEvent.objects.filter(pk=event_pk).exclude(
-            status=StripeWebhookEvent.Status.PROCESSED
-        ).update(
-            status=StripeWebhookEvent.Status.FAILED,
-            attempts=F("attempts") + 1,
-            last_error=_storable_text(f"{type(error).__name__}: {error}")[:MAX_ERROR_LENGTH],
+        transition_many(
+            STRIPE_WEBHOOK_EVENT_MACHINE,
+            pks=[event_pk],
+            from_status=[StripeWebhookEvent.Status.RECEIVED, StripeWebhookEvent.Status.FAILED],
+            to_status=StripeWebhookEvent.Status.FAILED,
+            fields={
+                "attempts": F("attempts") + 1,
+                "last_error": _storable_text(f"{type(error).__name__}: {error}")[:MAX_ERROR_LENGTH],
+            },
         )
         raise
 

@@ -21,11 +21,9 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Least
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from catalog.models import SKU
@@ -34,6 +32,7 @@ from marketplace.ledger import accounts
 from marketplace.ledger.journal import OrderSplit, journal_order_paid
 from marketplace.ledger.services import ledger_accounts_ensure
 from marketplace.money import Money
+from marketplace.notifications.services import notify_many
 from marketplace.payments.gateway import (
     GatewayError,
     GatewayUnavailable,
@@ -41,7 +40,10 @@ from marketplace.payments.gateway import (
     PaymentResult,
     get_gateway,
 )
+from marketplace.state import StaleTransition, transition, transition_many
 from orders.models import (
+    CHECKOUT_MACHINE,
+    ORDER_MACHINE,
     BuyerAddress,
     Cart,
     CartLine,
@@ -61,7 +63,6 @@ from orders.services.stock import (
     stock_refresh_products,
     stock_release,
 )
-from orders.services.transitions import order_check_transition
 
 logger = logging.getLogger(__name__)
 
@@ -385,13 +386,19 @@ def _pay(*, checkout: Checkout, payment_method: str, orders: list[Order] | None 
         key = f"{key}:attempt-{attempt}"
         # Claim the attempt: two concurrent retries of one checkout cannot both charge. (The first
         # attempt needs no claim: nobody else knows the checkout yet.)
-        claimed = Checkout.objects.filter(
-            id=checkout.id,
-            payment_attempts=checkout.payment_attempts,
-            status=CheckoutStatus.FAILED,
-        ).update(payment_attempts=attempt, idempotency_key=key, status=CheckoutStatus.OPEN)
-        if claimed != 1:
-            raise DomainError("This checkout is already being paid.", code="payment_in_progress")
+        try:
+            transition(
+                CHECKOUT_MACHINE,
+                pk=checkout.id,
+                from_status=CheckoutStatus.FAILED,
+                to_status=CheckoutStatus.OPEN,
+                where=Q(payment_attempts=checkout.payment_attempts),
+                fields={"payment_attempts": attempt, "idempotency_key": key},
+            )
+        except StaleTransition:
+            raise DomainError(
+                "This checkout is already being paid.", code="payment_in_progress"
+            ) from None
         checkout.status = CheckoutStatus.OPEN
     checkout.payment_attempts, checkout.idempotency_key = attempt, key
 
@@ -447,13 +454,19 @@ def checkout_mark_failed(
     shoppers for the whole expiry."""
     now = timezone.now()
     with transaction.atomic():
-        moved = Checkout.objects.filter(id=checkout.id, status=CheckoutStatus.OPEN).update(
-            status=CheckoutStatus.FAILED,
-            failure_message=message[:300],
-            gateway_payment_id=payment_id,
-            idempotency_key=checkout.idempotency_key,
-            payment_attempts=checkout.payment_attempts,
-            declines=F("declines") + (1 if declined else 0),
+        moved = transition_many(
+            CHECKOUT_MACHINE,
+            pks=[checkout.id],
+            from_status=CheckoutStatus.OPEN,
+            to_status=CheckoutStatus.FAILED,
+            fields={
+                "failure_message": message[:300],
+                "gateway_payment_id": payment_id,
+                "idempotency_key": checkout.idempotency_key,
+                "payment_attempts": checkout.payment_attempts,
+                "declines": F("declines") + (1 if declined else 0),
+            },
+            now=now,
         )
         if moved and declined:
             declines = Checkout.objects.filter(id=checkout.id).values_list("declines", flat=True)[0]
@@ -482,19 +495,22 @@ def checkout_mark_paid(
     (a webhook after the synchronous answer) changes nothing. `orders`: the checkout's orders
     with `placed_lines` when the caller has them in memory."""
     now = timezone.now()
-    order_check_transition(from_status=OrderStatus.UNPAID, to_status=OrderStatus.ON_HOLD)
     with transaction.atomic():
-        updated = Checkout.objects.filter(
-            Q(status=CheckoutStatus.OPEN) | Q(status=CheckoutStatus.FAILED), id=checkout.id
-        ).update(
-            status=CheckoutStatus.PAID,
-            paid_at=now,
-            gateway_payment_id=payment.id,
-            idempotency_key=checkout.idempotency_key,
-            payment_attempts=checkout.payment_attempts,
-            failure_message="",
+        paid = transition_many(
+            CHECKOUT_MACHINE,
+            pks=[checkout.id],
+            from_status=[CheckoutStatus.OPEN, CheckoutStatus.FAILED],
+            to_status=CheckoutStatus.PAID,
+            fields={
+                "paid_at": now,
+                "gateway_payment_id": payment.id,
+                "idempotency_key": checkout.idempotency_key,
+                "payment_attempts": checkout.payment_attempts,
+                "failure_message": "",
+            },
+            now=now,
         )
-        if updated != 1:
+        if not paid:
             checkout.refresh_from_db()
             if checkout.status == CheckoutStatus.EXPIRED:
                 raise DomainError(EXPIRED_WHILE_PAYING, code="checkout_expired")
@@ -508,23 +524,20 @@ def checkout_mark_paid(
             )
             for order in orders:
                 order.placed_lines = list(order.lines.all())
-        moved = Order.objects.filter(
-            id__in=[order.id for order in orders], status=OrderStatus.UNPAID
-        ).update(status=OrderStatus.ON_HOLD, paid_at=now, cancel_window_ends_at=now + CANCEL_WINDOW)
-        if moved != len(orders):
-            # An order expired between the reservation and the payment: its stock is gone, so
-            # refuse to record the payment (the shopper is told; the charge needs a refund).
-            raise DomainError(EXPIRED_WHILE_PAYING, code="checkout_expired")
-        OrderStatusEvent.objects.bulk_create(
-            OrderStatusEvent(
-                order=order,
-                from_status=OrderStatus.UNPAID,
-                to_status=OrderStatus.ON_HOLD,
-                message="Payment received.",
-                created_at=now,
-            )
-            for order in orders
+        moved = transition_many(
+            ORDER_MACHINE,
+            pks=[order.id for order in orders],
+            from_status=OrderStatus.UNPAID,
+            to_status=OrderStatus.ON_HOLD,
+            message="Payment received.",
+            fields={"paid_at": now, "cancel_window_ends_at": now + CANCEL_WINDOW},
+            now=now,
         )
+        if len(moved) != len(orders):
+            # An order expired between the reservation and the payment: its stock is gone, so
+            # refuse to record the payment (the shopper is told; the charge needs a refund). The
+            # rollback takes the moves and audit rows above with it.
+            raise DomainError(EXPIRED_WHILE_PAYING, code="checkout_expired")
         # One round trip for the accounts every posting below needs, instead of one per posting
         # (ledger_post creates any still missing itself; this only saves queries).
         ledger_accounts_ensure(
@@ -545,10 +558,7 @@ def checkout_mark_paid(
             )
         bought = {line.sku_id for order in orders for line in order.placed_lines if line.sku_id}
         CartLine.objects.filter(cart__user_id=checkout.buyer_id, sku_id__in=bought).delete()
-        buyer_email = checkout.buyer.email
-        transaction.on_commit(
-            lambda: _send_paid_emails(checkout=checkout, buyer_email=buyer_email, orders=orders)
-        )
+        _notify_paid(checkout=checkout, orders=orders)
     checkout.status, checkout.paid_at, checkout.gateway_payment_id = (
         CheckoutStatus.PAID,
         now,
@@ -557,34 +567,55 @@ def checkout_mark_paid(
     return checkout
 
 
-def _send_paid_emails(*, checkout: Checkout, buyer_email: str, orders: list[Order]) -> None:
-    """From what the payment step has in memory: sending reads nothing more."""
-    context = {
-        "checkout": checkout,
-        "orders": orders,
-        "total": Money(checkout.total_minor, checkout.currency),
-        "site_name": settings.MARKETPLACE_NAME,
-    }
-    send_mail(
-        subject=f"Your {settings.MARKETPLACE_NAME} order is confirmed",
-        message=render_to_string("orders/email/buyer_confirmation.txt", context),
-        from_email=None,
-        recipient_list=[buyer_email],
-    )
-    for order in orders:
-        send_mail(
-            subject=f"New order {order.number} to ship",
-            message=render_to_string(
-                "orders/email/seller_new_order.txt",
+def _notify_paid(*, checkout: Checkout, orders: list[Order]) -> None:
+    """The buyer's confirmation and one new-order email per seller, in the payment's transaction,
+    from what the payment step has in memory (three queries whatever the number of sellers)."""
+    buyer = checkout.buyer
+    order_contexts = [
+        {
+            "number": order.number,
+            "shop_name": order.seller.shop_name,
+            "total": str(Money(order.total_minor, order.currency)),
+            "ship_name": order.ship_name,
+            "ship_one_line": order.ship_one_line,
+            "lines": [
                 {
-                    **context,
-                    "order": order,
-                    "order_total": Money(order.total_minor, order.currency),
-                },
-            ),
-            from_email=None,
-            recipient_list=[order.seller.contact_email],
-        )
+                    "quantity": line.quantity,
+                    "product_title": line.product_title,
+                    "sku_code": line.sku_code,
+                    "option_label": line.option_label,
+                }
+                for line in order.placed_lines
+            ],
+        }
+        for order in orders
+    ]
+    buyer_notice = {
+        "kind": "order.paid.buyer",
+        "key": f"checkout-paid:{checkout.pk}:buyer",
+        "to_email": buyer.email,
+        "user": buyer,
+        "about": f"checkout:{checkout.pk}",
+        "subject_template": "orders/email/buyer_confirmation_subject.txt",
+        "body_template": "orders/email/buyer_confirmation.txt",
+        "context": {
+            "total": str(Money(checkout.total_minor, checkout.currency)),
+            "orders": order_contexts,
+        },
+    }
+    seller_notices = [
+        {
+            "kind": "order.paid.seller",
+            "key": f"order-paid:{order.pk}:seller",
+            "to_email": order.seller.contact_email,
+            "about": f"order:{order.pk}",
+            "subject_template": "orders/email/seller_new_order_subject.txt",
+            "body_template": "orders/email/seller_new_order.txt",
+            "context": {"order": order_context},
+        }
+        for order, order_context in zip(orders, order_contexts, strict=True)
+    ]
+    notify_many([buyer_notice, *seller_notices])
 
 
 def orders_expire_unpaid(*, now=None) -> int:
@@ -619,7 +650,13 @@ def checkouts_release(*, checkout_ids: list[int], message: str) -> int:
     waiting.update(failure_message=message[:300])
     cancelled = _cancel_unpaid_orders(order_ids=order_ids, now=timezone.now(), message=message)
     # Each checkout expired with its last order above; this catches one with no unpaid order.
-    waiting.exclude(orders__status=OrderStatus.UNPAID).update(status=CheckoutStatus.EXPIRED)
+    transition_many(
+        CHECKOUT_MACHINE,
+        pks=checkout_ids,
+        where=~Q(orders__status=OrderStatus.UNPAID),
+        from_status=[CheckoutStatus.OPEN, CheckoutStatus.FAILED],
+        to_status=CheckoutStatus.EXPIRED,
+    )
     return cancelled
 
 
@@ -628,15 +665,21 @@ def _cancel_unpaid_orders(*, order_ids: list[int], now, message: str, still_due=
     run, a parallel worker or a payment landing at the same moment cannot release it twice; only
     the run that moved it restocks its lines and writes the audit row. A checkout left with no
     unpaid order expires. `still_due`: a further condition the order must still meet."""
-    order_check_transition(from_status=OrderStatus.UNPAID, to_status=OrderStatus.CANCELLED)
     cancelled, product_ids = 0, set()
     for order_id in order_ids:
         with transaction.atomic():
-            taken = Order.objects.filter(id=order_id, status=OrderStatus.UNPAID)
-            if still_due is not None:
-                taken = taken.filter(still_due)
-            if taken.update(status=OrderStatus.CANCELLED) != 1:
-                continue
+            try:
+                transition(
+                    ORDER_MACHINE,
+                    pk=order_id,
+                    from_status=OrderStatus.UNPAID,
+                    to_status=OrderStatus.CANCELLED,
+                    where=still_due,
+                    message=message,
+                    now=now,
+                )
+            except StaleTransition:
+                continue  # paid, or released by another run, meanwhile
             cancelled += 1
             quantities: dict[int, int] = {}
             for sku_id, product_id, quantity in OrderLine.objects.filter(
@@ -645,20 +688,17 @@ def _cancel_unpaid_orders(*, order_ids: list[int], now, message: str, still_due=
                 quantities[sku_id] = quantities.get(sku_id, 0) + quantity
                 product_ids.add(product_id)
             stock_release(quantities=quantities)
-            OrderStatusEvent.objects.create(
-                order_id=order_id,
-                from_status=OrderStatus.UNPAID,
-                to_status=OrderStatus.CANCELLED,
-                message=message,
-                created_at=now,
-            )
             checkout_id = Order.objects.filter(id=order_id).values_list("checkout_id", flat=True)[0]
             if not Order.objects.filter(
                 checkout_id=checkout_id, status=OrderStatus.UNPAID
             ).exists():
-                Checkout.objects.filter(
-                    id=checkout_id, status__in=[CheckoutStatus.OPEN, CheckoutStatus.FAILED]
-                ).update(status=CheckoutStatus.EXPIRED)
+                transition_many(
+                    CHECKOUT_MACHINE,
+                    pks=[checkout_id],
+                    from_status=[CheckoutStatus.OPEN, CheckoutStatus.FAILED],
+                    to_status=CheckoutStatus.EXPIRED,
+                    now=now,
+                )
     if product_ids:
         stock_refresh_products(product_ids=[pid for pid in product_ids if pid])
     return cancelled

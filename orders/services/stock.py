@@ -10,18 +10,15 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 
-from catalog.models import SKU, Product, ProductStatus
+from catalog.models import SKU, Product
+from catalog.selectors import product_is_storefront_visible
 from catalog.services.products import product_refresh_listing_fields
-from sellers.models import SellerStatus
 
 
 def sku_is_buyable(sku: SKU) -> bool:
-    """Needs sku.product and sku.product.seller loaded."""
-    return (
-        sku.is_active
-        and sku.product.status == ProductStatus.LIVE
-        and sku.product.seller.status == SellerStatus.APPROVED
-    )
+    """An active variant of a product on the storefront (catalog's visibility rule). Needs
+    sku.product and sku.product.seller loaded."""
+    return sku.is_active and product_is_storefront_visible(sku.product)
 
 
 def stock_lock_skus(*, skus: QuerySet[SKU]) -> list[SKU]:

@@ -8,6 +8,7 @@ served by URL.
 
 from dataclasses import dataclass
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -27,6 +28,7 @@ from sellers.models import (
     SellerStatusEvent,
 )
 from sellers.services import application as services
+from sellers.services import setup as setup_services
 from sellers.views.application import kyc_file_response
 
 
@@ -174,8 +176,30 @@ class SellerPolicyAcceptanceInline(ReadOnlyInline):
         )
 
 
+# The shop profile, which the seller edits in the Seller Center (sellers.services.setup).
+PROFILE_FIELDS = ("description", "message_hours_start", "message_hours_end")
+
+
+class SellerAdminForm(forms.ModelForm):
+    """Staff edit a shop profile under the seller's rules: a refusal shows on the field."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors or not set(self.changed_data) & set(PROFILE_FIELDS):
+            return cleaned
+        try:
+            setup_services.seller_profile_check(
+                message_hours_start=cleaned.get("message_hours_start"),
+                message_hours_end=cleaned.get("message_hours_end"),
+            )
+        except setup_services.InvalidSetup as error:
+            self.add_error(error.field if error.field in self.fields else None, error.message)
+        return cleaned
+
+
 @admin.register(Seller)
 class SellerAdmin(admin.ModelAdmin):
+    form = SellerAdminForm
     list_display = ("shop_name", "owner", "kind", "status", "country", "submitted_at")
     list_filter = ("status", "kind", "country")
     list_select_related = ("owner",)
@@ -234,10 +258,21 @@ class SellerAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             return super().save_model(request, obj, form, change)
+        changed = list(form.changed_data)
+        if set(changed) & set(PROFILE_FIELDS):
+            # The shop profile goes through its service, as the seller's own edit does (its rules,
+            # and the storefront's cached shop pages retired).
+            setup_services.seller_profile_update(
+                seller=obj,
+                description=obj.description,
+                message_hours_start=obj.message_hours_start,
+                message_hours_end=obj.message_hours_end,
+            )
+            changed = [name for name in changed if name not in PROFILE_FIELDS]
         # Only the fields staff edited: a whole-row save would write back the status read when
         # the request began and undo a transition committed meanwhile (an automatic suspension).
-        if form.changed_data:
-            obj.save(update_fields=form.changed_data)
+        if changed:
+            obj.save(update_fields=changed)
         return None
 
     def get_urls(self):

@@ -1,8 +1,9 @@
 """Admin: qualifications, violations, staff, invitations, addresses, shipping, payout accounts.
 
-Review decisions and violations go through the services (sellers/services/qualifications.py,
-violations.py), so admin writes the same rows, audits and emails as any other caller. Qualification
-documents are streamed by a staff-only admin view; they have no URL of their own.
+Review decisions, violations and edits of addresses and shipping templates go through the
+services (sellers/services/qualifications.py, violations.py, setup.py), so admin writes the same
+rows, audits and emails, under the same rules, as any other caller. Qualification documents are
+streamed by a staff-only admin view; they have no URL of their own.
 """
 
 from django import forms
@@ -26,6 +27,7 @@ from sellers.models import (
     Violation,
 )
 from sellers.services import qualifications as qualification_services
+from sellers.services import setup as setup_services
 from sellers.services import violations as violation_services
 
 # --- Qualifications ---------------------------------------------------------------------------
@@ -397,9 +399,42 @@ class ShopAddressAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def save_model(self, request, obj, form, change):
+        # The service writes the row, as for the seller's own edit.
+        setup_services.shop_address_set(
+            seller=obj.seller,
+            kind=obj.kind,
+            **{name: getattr(obj, name) for name in setup_services.ADDRESS_FIELDS},
+        )
+
+
+class ShippingTemplateAdminForm(forms.ModelForm):
+    """Staff edit a template under the same rules as its seller (sellers.services.setup):
+    a refusal is shown on the field, never a server error."""
+
+    class Meta:
+        model = ShippingTemplate
+        fields = ["flat_fee_minor", "free_shipping_threshold_minor", "processing_days"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            setup_services.shipping_template_check(
+                flat_fee_minor=cleaned["flat_fee_minor"],
+                free_shipping_threshold_minor=cleaned.get("free_shipping_threshold_minor"),
+                processing_days=cleaned["processing_days"],
+                currency=self.instance.currency,
+            )
+        except setup_services.InvalidSetup as error:
+            self.add_error(error.field if error.field in self.fields else None, error.message)
+        return cleaned
+
 
 @admin.register(ShippingTemplate)
 class ShippingTemplateAdmin(admin.ModelAdmin):
+    form = ShippingTemplateAdminForm
     list_display = [
         "seller",
         "currency",
@@ -413,6 +448,17 @@ class ShippingTemplateAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        # The service writes the row (its checks again, and the storefront's cached pages, which
+        # show the fee, retired); the admin's change history records who did it.
+        setup_services.shipping_template_set(
+            seller=obj.seller,
+            flat_fee_minor=obj.flat_fee_minor,
+            free_shipping_threshold_minor=obj.free_shipping_threshold_minor,
+            processing_days=obj.processing_days,
+            currency=obj.currency,
+        )
 
 
 @admin.register(PayoutAccount)

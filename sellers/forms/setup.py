@@ -16,6 +16,8 @@ from sellers.services.setup import (
     MAX_PROCESSING_DAYS,
     MAX_SHIPPING_FEE_MAJOR,
     MIN_PROCESSING_DAYS,
+    InvalidSetup,
+    seller_profile_check,
 )
 
 STAFF_ROLE_CHOICES = [(value, label) for value, label in SellerRole.choices if value != "owner"]
@@ -49,12 +51,15 @@ class ShopProfileForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("message_hours_start"), cleaned.get("message_hours_end")
-        if (start is None) != (end is None) and not self.errors:
-            missing = "message_hours_end" if end is None else "message_hours_start"
-            self.add_error(missing, "Give both the start and the end, or neither.")
-        elif start is not None and end is not None and start >= end:
-            self.add_error("message_hours_end", "The end must be after the start.")
+        if "message_hours_start" in self.errors or "message_hours_end" in self.errors:
+            return cleaned  # an hour that is not a time is not "missing"
+        try:
+            seller_profile_check(
+                message_hours_start=cleaned.get("message_hours_start"),
+                message_hours_end=cleaned.get("message_hours_end"),
+            )
+        except InvalidSetup as error:
+            self.add_error(error.field, error.message)
         return cleaned
 
 

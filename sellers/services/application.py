@@ -10,19 +10,17 @@ complete" and "submitted".
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from marketplace.errors import DomainError, IllegalTransition
+from marketplace.notifications.services import notify
 from marketplace.uploads import (
     check_document,
     display_file_name,
     private_storage,
-    private_upload_path,
+    stored_private_file,
 )
 from policies.models import Category
 from sellers.models import (
@@ -32,6 +30,7 @@ from sellers.models import (
     SellerMember,
     SellerRole,
     SellerStatus,
+    SellerStatusEvent,
 )
 from sellers.selectors import seller_policies_outstanding
 from sellers.services.transitions import seller_transition
@@ -343,31 +342,26 @@ def kyc_document_add(*, seller: Seller, kind: str, upload, uploaded_by) -> KycDo
     except ValidationError as error:
         raise DocumentRejected(" ".join(error.messages), code=error.code) from None
 
-    with transaction.atomic():
+    # The transaction; a refusal below deletes the stored file again.
+    with stored_private_file(
+        upload, folder=f"kyc/{seller.pk}", extension=checked.extension
+    ) as stored_name:
         locked = _lock_editable(seller_id=seller.pk, actor=uploaded_by)
         if KycDocument.objects.filter(seller=locked).count() >= MAX_KYC_DOCUMENTS:
             raise TooManyDocuments(
                 f"An application holds at most {MAX_KYC_DOCUMENTS} documents. Remove one you no "
                 "longer need, then upload again."
             )
-        stored_name = private_storage.save(
-            private_upload_path(f"kyc/{locked.pk}", checked.extension), upload
+        document = KycDocument.objects.create(
+            seller=locked,
+            kind=kind,
+            file=stored_name,
+            original_name=display_file_name(upload.name),
+            content_type=checked.content_type,
+            size_bytes=checked.size,
+            sha256=checked.sha256,
+            uploaded_by=uploaded_by,
         )
-        try:
-            with transaction.atomic():
-                document = KycDocument.objects.create(
-                    seller=locked,
-                    kind=kind,
-                    file=stored_name,
-                    original_name=display_file_name(upload.name),
-                    content_type=checked.content_type,
-                    size_bytes=checked.size,
-                    sha256=checked.sha256,
-                    uploaded_by=uploaded_by,
-                )
-        except BaseException:
-            private_storage.delete(stored_name)
-            raise
     return document
 
 
@@ -476,12 +470,11 @@ def seller_application_submit(*, seller: Seller, actor) -> Seller:
         ]
         if missing:
             raise ApplicationIncomplete(missing)
-        return seller_transition(
-            seller_id=locked.pk,
-            to_status=SellerStatus.SUBMITTED,
-            actor=actor,
-            after_commit=lambda s: _email_owner(s, "submitted"),
+        submitted = seller_transition(
+            seller_id=locked.pk, to_status=SellerStatus.SUBMITTED, actor=actor
         )
+        _notify_owner(submitted, "submitted")
+        return submitted
 
 
 # --------------------------------------------------------------------------------------------
@@ -607,42 +600,42 @@ def _decide(*, seller_id: int, actor, decision: str, message: str) -> Seller:
                 f"A {seller.get_status_display().lower()} seller cannot be "
                 f"{'approved' if decision == 'approve' else 'reinstated'}."
             )
-        return seller_transition(
+        decided = seller_transition(
             seller_id=seller_id,
             to_status=_DECISION_TARGETS[decision],
             actor=actor,
             message=message,
-            after_commit=lambda s: _email_owner(s, event),
         )
+        _notify_owner(decided, event)
+        return decided
 
 
 # --------------------------------------------------------------------------------------------
 # Emails
 # --------------------------------------------------------------------------------------------
 
-_EMAIL_SUBJECTS = {
-    "submitted": "We received your application to sell on {name}",
-    "approved": "Your shop on {name} is approved",
-    "rejected": "Your application to sell on {name} was not approved",
-    "needs_info": "More information needed for your {name} seller application",
-    "suspended": "Your shop on {name} is suspended",
-    "reinstated": "Your shop on {name} is open again",
-    "closed": "Your seller account on {name} is closed",
-}
 
-
-def _email_owner(seller: Seller, event: str) -> None:
-    name = settings.MARKETPLACE_NAME
-    context = {
-        "seller": seller,
-        "owner": seller.owner,
-        "message": seller.status_message,
-        "application_path": reverse("seller_center:application"),
-        "marketplace_name": name,
-    }
-    send_mail(
-        subject=_EMAIL_SUBJECTS[event].format(name=name),
-        message=render_to_string(f"sellers/email/application_{event}.txt", context),
-        from_email=None,
-        recipient_list=[seller.owner.email],
+def _notify_owner(seller: Seller, event: str) -> None:
+    """In the transaction of the status change: one email per status event (its audit row)."""
+    status_event_id = (
+        SellerStatusEvent.objects.filter(seller_id=seller.pk)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    owner = seller.owner
+    notify(
+        kind=f"seller.application_{event}",
+        key=f"seller-status:{status_event_id}",
+        to_email=owner.email,
+        user=owner,
+        about=f"seller:{seller.pk}",
+        subject_template=f"sellers/email/application_{event}_subject.txt",
+        body_template=f"sellers/email/application_{event}.txt",
+        context={
+            "owner_name": owner.get_short_name(),
+            "shop_name": seller.shop_name,
+            "message": seller.status_message,
+            "application_path": reverse("seller_center:application"),
+        },
     )

@@ -3,22 +3,16 @@ and the platform's review of it."""
 
 from datetime import date
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from marketplace.errors import DomainError, IllegalTransition
-from marketplace.uploads import (
-    check_document,
-    display_file_name,
-    private_storage,
-    private_upload_path,
-)
+from marketplace.notifications.services import notify
+from marketplace.state import transition
+from marketplace.uploads import check_document, display_file_name, stored_private_file
 from policies.models import Category, PolicyStatus
-from sellers.models import Qualification, Seller, SellerStatus
+from sellers.models import QUALIFICATION_MACHINE, Qualification, Seller, SellerStatus
 
 MAX_BRAND_NAME_LENGTH = 120
 # Each pending qualification holds a stored document; the cap keeps one seller from filling the
@@ -88,7 +82,10 @@ def qualification_submit(
     except ValidationError as error:
         raise QualificationRefused(" ".join(error.messages)) from None
 
-    with transaction.atomic():
+    # The transaction; a refusal below deletes the stored document again.
+    with stored_private_file(
+        document, folder=f"qualifications/{seller.pk}", extension=checked.extension
+    ) as stored_name:
         Seller.objects.select_for_update().filter(pk=seller.pk).first()
         pending = Qualification.objects.filter(seller=seller, status=Qualification.Status.PENDING)
         if pending.filter(kind=kind, **same_subject).exists():
@@ -100,25 +97,17 @@ def qualification_submit(
                 f"{MAX_PENDING_QUALIFICATIONS} qualifications are already waiting for review. "
                 "Wait for the answers before sending more."
             )
-        stored_name = private_storage.save(
-            private_upload_path(f"qualifications/{seller.pk}", checked.extension), document
+        qualification = Qualification.objects.create(
+            seller=seller,
+            kind=kind,
+            category=category,
+            brand_name=brand_name,
+            document=stored_name,
+            original_name=display_file_name(getattr(document, "name", "")),
+            content_type=checked.content_type,
+            expires_on=expires_on,
+            submitted_by=submitted_by,
         )
-        try:
-            qualification = Qualification.objects.create(
-                seller=seller,
-                kind=kind,
-                category=category,
-                brand_name=brand_name,
-                document=stored_name,
-                original_name=display_file_name(getattr(document, "name", "")),
-                content_type=checked.content_type,
-                expires_on=expires_on,
-                submitted_by=submitted_by,
-            )
-        except Exception:
-            # No row, no file: an orphaned document would be unreviewable and never deleted.
-            private_storage.delete(stored_name)
-            raise
     return qualification
 
 
@@ -146,16 +135,17 @@ def qualification_approve(
     IllegalTransition (nothing written) unless it is pending."""
     with transaction.atomic():
         qualification = _pending_for_update(qualification_id)
-        qualification.status = Qualification.Status.APPROVED
-        qualification.rejection_reason = ""
-        qualification.reviewed_by = actor
-        qualification.reviewed_at = timezone.now()
-        update_fields = ["status", "rejection_reason", "reviewed_by", "reviewed_at"]
+        fields = {"rejection_reason": "", "reviewed_by": actor, "reviewed_at": timezone.now()}
         if expires_on is not None:
-            qualification.expires_on = expires_on
-            update_fields.append("expires_on")
-        qualification.save(update_fields=update_fields)
-        transaction.on_commit(lambda: _send_review_email(qualification))
+            fields["expires_on"] = expires_on
+        transition(
+            QUALIFICATION_MACHINE,
+            instance=qualification,
+            to_status=Qualification.Status.APPROVED,
+            actor=actor,
+            fields=fields,
+        )
+        _notify_review(qualification)
     return qualification
 
 
@@ -167,14 +157,18 @@ def qualification_reject(*, qualification_id: int, actor, reason: str) -> Qualif
         raise DomainError("Give the seller a reason for the rejection.", code="reason_required")
     with transaction.atomic():
         qualification = _pending_for_update(qualification_id)
-        qualification.status = Qualification.Status.REJECTED
-        qualification.rejection_reason = reason
-        qualification.reviewed_by = actor
-        qualification.reviewed_at = timezone.now()
-        qualification.save(
-            update_fields=["status", "rejection_reason", "reviewed_by", "reviewed_at"]
+        transition(
+            QUALIFICATION_MACHINE,
+            instance=qualification,
+            to_status=Qualification.Status.REJECTED,
+            actor=actor,
+            fields={
+                "rejection_reason": reason,
+                "reviewed_by": actor,
+                "reviewed_at": timezone.now(),
+            },
         )
-        transaction.on_commit(lambda: _send_review_email(qualification))
+        _notify_review(qualification)
     return qualification
 
 
@@ -184,22 +178,24 @@ def qualification_subject(qualification: Qualification) -> str:
     return qualification.brand_name
 
 
-def _send_review_email(qualification: Qualification) -> None:
+def _notify_review(qualification: Qualification) -> None:
     seller = qualification.seller
-    approved = qualification.status == Qualification.Status.APPROVED
-    context = {
-        "seller": seller,
-        "qualification": qualification,
-        "subject": qualification_subject(qualification),
-        "marketplace_name": settings.MARKETPLACE_NAME,
-    }
-    template = "approved" if approved else "rejected"
-    send_mail(
-        subject=(
-            f"Your {qualification.get_kind_display().lower()} for "
-            f"{qualification_subject(qualification)} was {'approved' if approved else 'not approved'}"
-        ),
-        message=render_to_string(f"sellers/email/qualification_{template}.txt", context),
-        from_email=None,
-        recipient_list=[seller.owner.email],
+    outcome = "approved" if qualification.status == Qualification.Status.APPROVED else "rejected"
+    expires_on = qualification.expires_on
+    notify(
+        kind=f"seller.qualification_{outcome}",
+        key=f"qualification-review:{qualification.pk}:{outcome}",
+        to_email=seller.owner.email,
+        user=seller.owner,
+        about=f"qualification:{qualification.pk}",
+        subject_template=f"sellers/email/qualification_{outcome}_subject.txt",
+        body_template=f"sellers/email/qualification_{outcome}.txt",
+        context={
+            "shop_name": seller.shop_name,
+            "kind": qualification.kind,
+            "kind_label": qualification.get_kind_display().lower(),
+            "subject": qualification_subject(qualification),
+            "expires_on": formats.date_format(expires_on, "j F Y") if expires_on else "",
+            "rejection_reason": qualification.rejection_reason,
+        },
     )

@@ -13,7 +13,14 @@ from marketplace.money import exponent_of
 from marketplace.pagecache import storefront_changed
 from marketplace.payments.gateway import ConnectedAccount, get_gateway
 from marketplace.payments.services import onboarding_permission_register
-from sellers.models import PayoutAccount, Seller, ShippingTemplate, ShopAddress
+from marketplace.state import transition
+from sellers.models import (
+    PAYOUT_ACCOUNT_MACHINE,
+    PayoutAccount,
+    Seller,
+    ShippingTemplate,
+    ShopAddress,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +49,13 @@ class SellerRecordNotFound(DomainError):
 
 
 class InvalidSetup(DomainError):
+    """`field` names the model field at fault when there is one, for a form to show it there."""
+
     code = "invalid_setup"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+        super().__init__(message, code=code)
+        self.field = field
 
 
 class PayoutAccountMissing(DomainError):
@@ -61,17 +74,29 @@ def seller_profile_update(
     message_hours_end: time | None,
 ) -> Seller:
     """Raises InvalidSetup (nothing written) when only one of the hours is given or they are out
-    of order."""
-    if (message_hours_start is None) != (message_hours_end is None):
-        raise InvalidSetup("Give both the start and the end of your message hours, or neither.")
-    if message_hours_start is not None and message_hours_start >= message_hours_end:
-        raise InvalidSetup("Message hours must start before they end.")
+    of order (`seller_profile_check`). Every edit of the profile comes here, the admin's too."""
+    seller_profile_check(
+        message_hours_start=message_hours_start, message_hours_end=message_hours_end
+    )
     seller.description = description.strip()
     seller.message_hours_start = message_hours_start
     seller.message_hours_end = message_hours_end
     seller.save(update_fields=["description", "message_hours_start", "message_hours_end"])
     storefront_changed()  # the shop page shows the description
     return seller
+
+
+def seller_profile_check(
+    *, message_hours_start: time | None, message_hours_end: time | None
+) -> None:
+    """The rules of a shop profile; raises InvalidSetup naming the field at fault."""
+    if (message_hours_start is None) != (message_hours_end is None):
+        raise InvalidSetup(
+            "Give both the start and the end of your message hours, or neither.",
+            field="message_hours_end" if message_hours_end is None else "message_hours_start",
+        )
+    if message_hours_start is not None and message_hours_start >= message_hours_end:
+        raise InvalidSetup("The end must be after the start.", field="message_hours_end")
 
 
 def shop_address_set(*, seller: Seller, kind: str, **fields) -> ShopAddress:
@@ -99,6 +124,30 @@ def shop_return_address_copy_from_ship_from(*, seller: Seller) -> ShopAddress:
     )
 
 
+def shipping_template_check(
+    *,
+    flat_fee_minor: int,
+    free_shipping_threshold_minor: int | None,
+    processing_days: int,
+    currency: str,
+) -> None:
+    """The rules of a shipping template; raises InvalidSetup naming the field at fault."""
+    scale = 10 ** exponent_of(currency)
+    if not MIN_PROCESSING_DAYS <= processing_days <= MAX_PROCESSING_DAYS:
+        raise InvalidSetup(
+            f"Processing time must be {MIN_PROCESSING_DAYS} to {MAX_PROCESSING_DAYS} days.",
+            field="processing_days",
+        )
+    if not 0 <= flat_fee_minor <= MAX_SHIPPING_FEE_MAJOR * scale:
+        raise InvalidSetup("The shipping fee is out of range.", field="flat_fee_minor")
+    if free_shipping_threshold_minor is not None and not (
+        0 <= free_shipping_threshold_minor <= MAX_FREE_SHIPPING_THRESHOLD_MAJOR * scale
+    ):
+        raise InvalidSetup(
+            "The free-shipping threshold is out of range.", field="free_shipping_threshold_minor"
+        )
+
+
 def shipping_template_set(
     *,
     seller: Seller,
@@ -110,20 +159,15 @@ def shipping_template_set(
     """Create or replace the seller's shipping template. Amounts are in the currency's minor unit.
 
     Raises InvalidSetup (nothing written) for negative or absurd amounts or processing days
-    outside 1-10; the form checks the same first, this is the last line for other callers.
+    outside 1-10 (`shipping_template_check`). Every edit of a template comes here, the admin's too.
     """
     currency = currency or settings.MARKETPLACE_CURRENCY
-    scale = 10 ** exponent_of(currency)
-    if not MIN_PROCESSING_DAYS <= processing_days <= MAX_PROCESSING_DAYS:
-        raise InvalidSetup(
-            f"Processing time must be {MIN_PROCESSING_DAYS} to {MAX_PROCESSING_DAYS} days."
-        )
-    if not 0 <= flat_fee_minor <= MAX_SHIPPING_FEE_MAJOR * scale:
-        raise InvalidSetup("The shipping fee is out of range.")
-    if free_shipping_threshold_minor is not None and not (
-        0 <= free_shipping_threshold_minor <= MAX_FREE_SHIPPING_THRESHOLD_MAJOR * scale
-    ):
-        raise InvalidSetup("The free-shipping threshold is out of range.")
+    shipping_template_check(
+        flat_fee_minor=flat_fee_minor,
+        free_shipping_threshold_minor=free_shipping_threshold_minor,
+        processing_days=processing_days,
+        currency=currency,
+    )
     template, _ = ShippingTemplate.objects.update_or_create(
         seller=seller,
         defaults={
@@ -160,18 +204,25 @@ def payout_account_connect(*, seller: Seller, actor, site_root: str) -> str:
             email=seller.contact_email, country=seller.country, reference=f"seller-{seller.pk}"
         )
         external_id = account.external_id
-        PayoutAccount.objects.update_or_create(
-            seller=seller,
-            defaults={
-                "gateway": gateway.name,
-                "external_id": external_id,
-                "status": PayoutAccount.Status.ONBOARDING,
-                "charges_enabled": False,
-                "payouts_enabled": False,
-                "requirements_due": account.requirements_due,
-                "bank_last4": account.bank_last4,
-            },
-        )
+        with transaction.atomic():
+            payout_account, _ = PayoutAccount.objects.update_or_create(
+                seller=seller,
+                defaults={
+                    "gateway": gateway.name,
+                    "external_id": external_id,
+                    "charges_enabled": False,
+                    "payouts_enabled": False,
+                    "requirements_due": account.requirements_due,
+                    "bank_last4": account.bank_last4,
+                },
+            )
+            if payout_account.status != PayoutAccount.Status.ONBOARDING:
+                # The account at the gateway used before is replaced: onboarding starts again.
+                transition(
+                    PAYOUT_ACCOUNT_MACHINE,
+                    instance=payout_account,
+                    to_status=PayoutAccount.Status.ONBOARDING,
+                )
     root = site_root.rstrip("/")
     url = gateway.onboarding_link_create(
         external_id=external_id,
@@ -227,18 +278,22 @@ def payout_account_apply_gateway_state(
             and reported_at < account.gateway_updated_at
         ):
             return "stale: a newer state of the account is already applied"
-        account.status = payout_account_status_for(remote)
-        account.charges_enabled = remote.charges_enabled
-        account.payouts_enabled = remote.payouts_enabled
-        account.requirements_due = list(remote.requirements_due)
-        fields = ["status", "charges_enabled", "payouts_enabled", "requirements_due", "updated_at"]
+        fields = {
+            "charges_enabled": remote.charges_enabled,
+            "payouts_enabled": remote.payouts_enabled,
+            "requirements_due": list(remote.requirements_due),
+        }
         if bank_reported:
-            account.bank_last4 = remote.bank_last4
-            fields.append("bank_last4")
+            fields["bank_last4"] = remote.bank_last4
         if reported_at is not None:
-            account.gateway_updated_at = reported_at
-            fields.append("gateway_updated_at")
-        account.save(update_fields=fields)
+            fields["gateway_updated_at"] = reported_at
+        status = payout_account_status_for(remote)
+        if status != account.status:
+            transition(PAYOUT_ACCOUNT_MACHINE, instance=account, to_status=status, fields=fields)
+        else:
+            for name, value in fields.items():
+                setattr(account, name, value)
+            account.save(update_fields=[*fields, "updated_at"])
     return None
 
 

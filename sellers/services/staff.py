@@ -8,16 +8,14 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from marketplace.accounts.models import normalize_email
 from marketplace.errors import DomainError
+from marketplace.notifications.services import notify
 from sellers.models import Seller, SellerInvitation, SellerMember, SellerRole, SellerStatus
 from sellers.services.setup import SellerRecordNotFound
 
@@ -91,7 +89,7 @@ def seller_invitation_create(
             expires_at=now + INVITATION_VALID_FOR,
         )
         link = link_base.rstrip("/") + reverse("seller_center:invitation_accept", args=[raw_token])
-        transaction.on_commit(lambda: _send_invitation_email(invitation, link))
+        _notify_invitation(invitation, link)
     return invitation, raw_token
 
 
@@ -207,33 +205,39 @@ def seller_member_remove(*, seller: Seller, member_id: int, actor) -> None:
     membership every time. Raises SellerRecordNotFound or MemberChangeRefused (the owner)."""
     with transaction.atomic():
         member = _staff_member_for_update(seller=seller, member_id=member_id)
-        email, name = member.user.email, member.user.get_short_name()
+        _notify_removed(seller, member)
         member.delete()
-        transaction.on_commit(lambda: _send_removed_email(seller, email, name))
 
 
-def _send_invitation_email(invitation: SellerInvitation, link: str) -> None:
-    context = {
-        "invitation": invitation,
-        "seller": invitation.seller,
-        "role": invitation.get_role_display(),
-        "inviter": invitation.invited_by,
-        "link": link,
-        "marketplace_name": settings.MARKETPLACE_NAME,
-    }
-    send_mail(
-        subject=f"Join {invitation.seller.shop_name} on {settings.MARKETPLACE_NAME}",
-        message=render_to_string("sellers/email/staff_invitation.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
+def _notify_invitation(invitation: SellerInvitation, link: str) -> None:
+    seller, inviter = invitation.seller, invitation.invited_by
+    notify(
+        kind="seller.staff_invitation",
+        key=f"staff-invitation:{invitation.pk}",
+        to_email=invitation.email,
+        about=f"seller-invitation:{invitation.pk}",
+        subject_template="sellers/email/staff_invitation_subject.txt",
+        body_template="sellers/email/staff_invitation.txt",
+        context={
+            "shop_name": seller.shop_name,
+            "role": invitation.get_role_display(),
+            "inviter_name": inviter.get_full_name() if inviter else "",
+            "email": invitation.email,
+            "expires_on": formats.date_format(timezone.localtime(invitation.expires_at), "j F Y"),
+        },
+        # The raw token exists only in the email: it leaves the row once sent.
+        secret_context={"link": link},
     )
 
 
-def _send_removed_email(seller: Seller, email: str, name: str) -> None:
-    context = {"seller": seller, "name": name, "marketplace_name": settings.MARKETPLACE_NAME}
-    send_mail(
-        subject=f"Your access to {seller.shop_name} has ended",
-        message=render_to_string("sellers/email/staff_removed.txt", context),
-        from_email=None,
-        recipient_list=[email],
+def _notify_removed(seller: Seller, member: SellerMember) -> None:
+    notify(
+        kind="seller.staff_removed",
+        key=f"staff-removed:{member.pk}",
+        to_email=member.user.email,
+        user=member.user,
+        about=f"seller:{seller.pk}",
+        subject_template="sellers/email/staff_removed_subject.txt",
+        body_template="sellers/email/staff_removed.txt",
+        context={"shop_name": seller.shop_name, "name": member.user.get_short_name()},
     )

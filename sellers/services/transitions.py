@@ -1,13 +1,13 @@
-"""The one place a seller's status changes (DESIGN.md section 6)."""
+"""The one place a seller's status changes (docs/architecture.md, "State machines")."""
 
 from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace.errors import IllegalTransition
 from marketplace.pagecache import storefront_changed
-from sellers.models import Seller, SellerStatus, SellerStatusEvent
+from marketplace.state import transition
+from sellers.models import SELLER_MACHINE, Seller, SellerStatus
 
 
 def seller_transition(
@@ -26,32 +26,21 @@ def seller_transition(
     when SELLER_TRANSITIONS does not allow the change from the current status.
     """
     with transaction.atomic():
+        # The lock keeps the timestamps below consistent with the status they go with.
         seller = Seller.objects.select_for_update().get(pk=seller_id)
-        if not seller.can_transition_to(to_status):
-            raise IllegalTransition(
-                f"A {seller.get_status_display().lower()} seller cannot be moved to "
-                f"{SellerStatus(to_status).label.lower()}."
-            )
-        from_status = seller.status
-        seller.status = to_status
-        seller.status_message = message
-        update_fields = ["status", "status_message"]
+        fields = {"status_message": message}
         if to_status == SellerStatus.SUBMITTED:
-            seller.submitted_at = timezone.now()
-            update_fields.append("submitted_at")
+            fields["submitted_at"] = timezone.now()
         if to_status == SellerStatus.APPROVED and seller.approved_at is None:
-            seller.approved_at = timezone.now()
-            update_fields.append("approved_at")
-        for name, value in (extra_updates or {}).items():
-            setattr(seller, name, value)
-            update_fields.append(name)
-        seller.save(update_fields=update_fields)
-        SellerStatusEvent.objects.create(
-            seller=seller,
-            from_status=from_status,
+            fields["approved_at"] = timezone.now()
+        fields.update(extra_updates or {})
+        transition(
+            SELLER_MACHINE,
+            instance=seller,
             to_status=to_status,
             actor=actor,
             message=message,
+            fields=fields,
         )
         storefront_changed()  # the shop and its products appear on or vanish from the storefront
         if after_commit is not None:

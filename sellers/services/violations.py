@@ -11,13 +11,11 @@ Three thresholds from `EnforcementSettings.current()`:
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from marketplace.errors import DomainError
+from marketplace.notifications.services import notify
 from policies.models import EnforcementSettings
 from sellers.models import Seller, SellerStatus, Violation
 from sellers.prerequisites import seller_active_violation_points
@@ -96,7 +94,7 @@ def violation_record(
                     f"above the limit of {thresholds.suspend_points}. Contact support to appeal."
                 ),
             )
-        transaction.on_commit(lambda: _send_threshold_email(seller, crossing, violation))
+        _notify_threshold(seller, crossing, violation)
     return violation
 
 
@@ -117,24 +115,26 @@ def _highest_crossing(
     return None
 
 
-def _send_threshold_email(
-    seller: Seller, crossing: ThresholdCrossing, violation: Violation
-) -> None:
-    subjects = {
-        "warn": "Warning: violation points on your shop",
-        "restrict": "Your shop can no longer list products",
-        "suspend": "Your shop has been suspended",
-    }
-    context = {
-        "seller": seller,
-        "violation": violation,
-        "crossing": crossing,
-        "thresholds": crossing.thresholds,
-        "marketplace_name": settings.MARKETPLACE_NAME,
-    }
-    send_mail(
-        subject=f"{subjects[crossing.level]} ({settings.MARKETPLACE_NAME})",
-        message=render_to_string("sellers/email/violation_threshold.txt", context),
-        from_email=None,
-        recipient_list=[seller.owner.email],
+def _notify_threshold(seller: Seller, crossing: ThresholdCrossing, violation: Violation) -> None:
+    thresholds = crossing.thresholds
+    owner = seller.owner
+    notify(
+        kind=f"seller.violation_{crossing.level}",
+        key=f"violation-threshold:{violation.pk}",
+        to_email=owner.email,
+        user=owner,
+        about=f"seller:{seller.pk}",
+        subject_template="sellers/email/violation_threshold_subject.txt",
+        body_template="sellers/email/violation_threshold.txt",
+        context={
+            "shop_name": seller.shop_name,
+            "violation_kind": violation.get_kind_display().lower(),
+            "violation_points": violation.points,
+            "violation_reason": violation.reason,
+            "level": crossing.level,
+            "points_after": crossing.points_after,
+            "points_expire_after_days": thresholds.points_expire_after_days,
+            "restrict_listing_points": thresholds.restrict_listing_points,
+            "suspend_points": thresholds.suspend_points,
+        },
     )

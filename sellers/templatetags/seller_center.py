@@ -19,8 +19,9 @@ register = template.Library()
 @dataclass(frozen=True)
 class NavEntry:
     label: str
-    # A full URL name: Seller Center pages of higher apps (catalog's products) live in their own
-    # namespaces, and templates may name them even though this module cannot import those apps.
+    # A full URL name: Seller Center pages of higher apps (catalog's products, orders' orders) live
+    # in their own namespaces, and templates may name them though this module cannot import those
+    # apps.
     url_name: str
     section: Section
     approved_only: bool = False
@@ -42,9 +43,15 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         "seller_products:list",
         Section.PRODUCTS,
         approved_only=True,
-        also_active_on=("seller_products:", "seller_bulk:", "ip:seller_"),
+        also_active_on=("seller_products:", "seller_bulk:", "seller_ip_complaints:"),
     ),
-    NavEntry("Orders", "seller_center:orders", Section.ORDERS, approved_only=True),
+    NavEntry(
+        "Orders",
+        "seller_orders:list",
+        Section.ORDERS,
+        approved_only=True,
+        also_active_on=("seller_orders:",),
+    ),
     NavEntry("Returns", "seller_center:returns", Section.RETURNS, approved_only=True),
     NavEntry("Finance", "seller_center:finance", Section.FINANCE, approved_only=True),
     NavEntry("Affiliates", "seller_center:affiliates", Section.AFFILIATES, approved_only=True),

@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from marketplace.errors import DomainError
@@ -213,13 +212,3 @@ def kyc_file_response(document: KycDocument) -> FileResponse:
     return private_file_response(
         handle, filename=document.original_name, content_type=document.content_type
     )
-
-
-urlpatterns = [
-    path("apply/", apply, name="apply"),
-    path("application/", application, name="application"),
-    path("application/submit/", application_submit, name="application_submit"),
-    path("documents/upload/", kyc_document_upload, name="kyc_document_upload"),
-    path("documents/<int:document_id>/", kyc_document_download, name="kyc_document_download"),
-    path("documents/<int:document_id>/remove/", kyc_document_remove, name="kyc_document_remove"),
-]

@@ -7,13 +7,12 @@ input and call one service; a service's DomainError becomes a message next to th
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, resolve, reverse
+from django.urls import NoReverseMatch, resolve, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -136,7 +135,7 @@ def dashboard(request):
     return render(request, "sellers/seller_center/dashboard.html", context)
 
 
-# --- Sections that the later issues fill (orders, returns, ...); products live in catalog ------
+# --- Sections that the later issues fill (returns, ...); products and orders live in their apps --
 
 
 def _section_page(section: Section, template_name: str):
@@ -149,7 +148,6 @@ def _section_page(section: Section, template_name: str):
     return view
 
 
-orders = _section_page(Section.ORDERS, "sellers/seller_center/orders.html")
 returns = _section_page(Section.RETURNS, "sellers/seller_center/returns.html")
 affiliates = _section_page(Section.AFFILIATES, "sellers/seller_center/affiliates.html")
 seller_messages = _section_page(Section.MESSAGES, "sellers/seller_center/messages.html")
@@ -162,14 +160,8 @@ def finance(request):
         "seller": request.seller,
         "payout_account": PayoutAccount.objects.filter(seller=request.seller).first(),
         "can_manage_payouts": can_open(request.seller_member.role, Section.SETTINGS),
-        "currency": _currency(request.seller),
     }
     return render(request, "sellers/seller_center/finance.html", context)
-
-
-def _currency(seller) -> str:
-    template = ShippingTemplate.objects.filter(seller=seller).only("currency").first()
-    return template.currency if template else settings.MARKETPLACE_CURRENCY
 
 
 # --- Settings: profile, addresses, shipping, payouts ------------------------------------------
@@ -585,9 +577,9 @@ def _qualifications_page(request, *, form=None, status=200):
 
 
 @seller_center_view(Section.PRODUCTS)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def qualifications(request):
-    if request.method == "GET":
+    if request.method != "POST":
         return _qualifications_page(request)
     form = QualificationForm(request.POST, request.FILES)
     if form.is_valid():
@@ -626,48 +618,3 @@ def qualification_document(request, qualification_id: int):
     return private_file_response(
         handle, filename=qualification.original_name, content_type=qualification.content_type
     )
-
-
-urlpatterns = [
-    path("", dashboard, name="dashboard"),
-    path("orders/", orders, name="orders"),
-    path("returns/", returns, name="returns"),
-    path("finance/", finance, name="finance"),
-    path("affiliates/", affiliates, name="affiliates"),
-    path("messages/", seller_messages, name="messages"),
-    path("settings/", shop_settings, name="settings"),
-    path(
-        "settings/addresses/ship-from/",
-        address_edit,
-        {"kind": ShopAddress.Kind.SHIP_FROM.value},
-        name="address_ship_from",
-    ),
-    path(
-        "settings/addresses/return/",
-        address_edit,
-        {"kind": ShopAddress.Kind.RETURN.value},
-        name="address_return",
-    ),
-    path("settings/shipping/", shipping, name="shipping"),
-    path("settings/payouts/", payouts, name="payouts"),
-    path("settings/payouts/connect/", payout_connect, name="payout_connect"),
-    path("settings/payouts/return/", payout_return, name="payout_return"),
-    path("qualifications/", qualifications, name="qualifications"),
-    path(
-        "qualifications/<int:qualification_id>/document/",
-        qualification_document,
-        name="qualification_document",
-    ),
-    path("staff/", staff, name="staff"),
-    path("staff/invite/", staff_invite, name="staff_invite"),
-    path(
-        "staff/invitations/<int:invitation_id>/revoke/",
-        staff_invitation_revoke,
-        name="staff_invitation_revoke",
-    ),
-    path("staff/members/<int:member_id>/role/", staff_member_role, name="staff_member_role"),
-    path("staff/members/<int:member_id>/remove/", staff_member_remove, name="staff_member_remove"),
-    path("invitations/<str:token>/", invitation_accept, name="invitation_accept"),
-    path("policies/", policies, name="policies"),
-    path("policies/accept/", policies_accept, name="policies_accept"),
-]

@@ -62,10 +62,13 @@ def test_a_wrong_old_password_changes_nothing(client):
     assert user.check_password(DEFAULT_PASSWORD)
 
 
-def test_password_reset_emails_a_link_that_sets_a_new_password(client, mailoutbox):
+def test_password_reset_emails_a_link_that_sets_a_new_password(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
     user = UserFactory(email="ivy@example.com")
 
-    response = client.post(reverse("accounts:password_reset"), {"email": "IVY@example.com"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("accounts:password_reset"), {"email": "IVY@example.com"})
     assert response.status_code == 302
     assert len(mailoutbox) == 1
     assert mailoutbox[0].subject == "Reset your Agora password"

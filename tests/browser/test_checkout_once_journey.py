@@ -11,7 +11,7 @@ from catalog.models import SKU
 from marketplace.payments.models import LocalPayment
 from orders.models import Checkout, Order, OrderStatus
 from tests.accounts.factories import UserFactory
-from tests.browser.test_checkout_journey import add_to_cart, fill_address, sign_in_at_checkout
+from tests.browser.steps import add_to_cart, fill_address, sign_in_at_checkout
 from tests.orders.factories import buyable_sku
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from catalog.selectors import product_url
 from marketplace.accounts.models import User
 from tests.accounts.factories import DEFAULT_PASSWORD
-from tests.catalog.factories_storefront import live_product
+from tests.catalog.factories import live_product
 from tests.policies.factories import CategoryFactory
 from tests.sellers.factories import ApprovedSellerFactory
 

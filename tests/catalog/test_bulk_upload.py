@@ -4,7 +4,6 @@ import csv
 import io
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog import tasks
 from catalog.models import SKU, BulkUpload, Product, ProductStatus
@@ -19,71 +18,19 @@ from catalog.services.bulk_upload import (
     bulk_upload_process,
 )
 from policies.models import PolicyStatus
-from tests.catalog.factories import ProductFactory, SKUFactory
+from tests.catalog.factories import (
+    ProductFactory,
+    SKUFactory,
+    csv_text,
+    csv_upload,
+    import_rows,
+    private_files,
+    product_row,
+)
 from tests.policies.factories import CategoryFactory
 from tests.sellers.factories import ApprovedSellerFactory, SellerFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def product_row(**overrides) -> dict[str, str]:
-    values = {
-        "handle": "mug",
-        "title": "Stoneware mug",
-        "description": "Holds 350 ml.",
-        "category": "kitchen",
-        "brand": "",
-        "option1_name": "",
-        "option1_value": "",
-        "option2_name": "",
-        "option2_value": "",
-        "sku": "MUG-1",
-        "price": "12.50",
-        "compare_at_price": "",
-        "stock": "40",
-        "weight_grams": "400",
-    }
-    values.update(overrides)
-    return values
-
-
-def csv_text(rows: list[dict[str, str]], header=COLUMNS) -> str:
-    output = io.StringIO()
-    writer = csv.writer(output, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([row.get(column, "") for column in header])
-    return output.getvalue()
-
-
-def csv_upload(content: str | bytes, name: str = "products.csv") -> SimpleUploadedFile:
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    return SimpleUploadedFile(name, data, content_type="text/csv")
-
-
-def private_files(settings) -> list:
-    root = settings.PRIVATE_MEDIA_ROOT
-    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
-
-
-@pytest.fixture
-def seller():
-    return ApprovedSellerFactory()
-
-
-@pytest.fixture
-def kitchen():
-    return CategoryFactory(name="Kitchen", slug="kitchen")
-
-
-def import_rows(seller, rows, django_capture_on_commit_callbacks, **kwargs) -> BulkUpload:
-    """Upload `rows` and run the job the way production does: enqueued on commit (eager here)."""
-    with django_capture_on_commit_callbacks(execute=True):
-        bulk_upload = bulk_upload_create(
-            seller=seller, upload=csv_upload(csv_text(rows, **kwargs)), actor=seller.owner
-        )
-    bulk_upload.refresh_from_db()
-    return bulk_upload
 
 
 # --- The template --------------------------------------------------------------------------
@@ -455,6 +402,41 @@ def test_the_report_lists_rejected_rows_and_defuses_spreadsheet_formulas(
     assert rows[0] == ["row", "handle", "sku", "reasons"]
     assert rows[1][:3] == ["2", "'=HYPERLINK(1)", "'@SUM"]
     assert rows[1][3].startswith("Price:")
+
+
+@pytest.mark.parametrize("column", ["stock", "weight_grams"])
+def test_a_superscript_digit_in_a_count_rejects_its_row_and_the_import_goes_on(
+    django_capture_on_commit_callbacks, column
+):
+    seller = ApprovedSellerFactory()
+    CategoryFactory(name="Kitchen", slug="kitchen")
+    rows = [
+        product_row(handle="good", sku="G-1"),
+        product_row(handle="odd", sku="O-1", **{column: "²"}),
+    ]
+
+    bulk_upload = import_rows(seller, rows, django_capture_on_commit_callbacks)
+
+    assert bulk_upload.status == BulkUpload.Status.DONE
+    assert bulk_upload.created_count == 1
+    [entry] = bulk_upload.rejected_rows
+    assert entry["row"] == 3
+    assert "is not a whole number" in " ".join(entry["errors"])
+
+
+def test_a_bulk_row_with_a_price_in_exponent_notation_is_rejected(
+    django_capture_on_commit_callbacks,
+):
+    seller = ApprovedSellerFactory()
+    CategoryFactory(name="Kitchen", slug="kitchen")
+
+    bulk_upload = import_rows(
+        seller, [product_row(price="1e999999")], django_capture_on_commit_callbacks
+    )
+
+    assert bulk_upload.status == BulkUpload.Status.DONE
+    [entry] = bulk_upload.rejected_rows
+    assert entry["errors"] == ["Price: the amount is too large."]
 
 
 # --- The job: idempotence, progress, failure -------------------------------------------------

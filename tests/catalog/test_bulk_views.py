@@ -1,32 +1,20 @@
-"""Seller Center bulk upload pages: template, upload form, progress, report, list, isolation."""
+"""Seller Center bulk upload pages: template, upload form, progress, report, list (rejected rows
+counted without loading them, the same queries however many uploads; the admin list too),
+isolation."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog.models import BulkUpload, Product, ProductStatus
 from sellers.models import SellerRole
-from tests.catalog.test_bulk_upload import csv_text, csv_upload, product_row
-from tests.policies.factories import CategoryFactory
+from tests.accounts.factories import StaffUserFactory
+from tests.catalog.factories import csv_text, csv_upload, product_row
 from tests.sellers.factories import ApprovedSellerFactory, SellerFactory, SellerMemberFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def seller():
-    return ApprovedSellerFactory()
-
-
-@pytest.fixture
-def kitchen():
-    return CategoryFactory(name="Kitchen", slug="kitchen")
-
-
-@pytest.fixture
-def owner_client(client, seller):
-    client.force_login(seller.owner)
-    return client
 
 
 def make_upload(seller, **fields) -> BulkUpload:
@@ -177,6 +165,65 @@ def test_the_list_shows_past_uploads_paginated(owner_client, seller):
     assert len(first.context["page_obj"].object_list) == 25
     assert len(second.context["page_obj"].object_list) == 2
     assert "someone-elses.csv" not in first.content.decode() + second.content.decode()
+
+
+def finished_upload(seller, rejected: int) -> BulkUpload:
+    return BulkUpload.objects.create(
+        seller=seller,
+        file="bulk_uploads/x.csv",
+        original_name="products.csv",
+        status=BulkUpload.Status.DONE,
+        total_rows=rejected + 1,
+        rejected_rows=[
+            {"row": n + 2, "handle": "h", "sku": "s", "errors": ["Bad"]} for n in range(rejected)
+        ],
+    )
+
+
+def test_the_bulk_upload_list_counts_rejected_rows_without_loading_them(
+    listing_owner_client, listing_seller
+):
+    finished_upload(listing_seller, rejected=3)
+    finished_upload(listing_seller, rejected=0)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = listing_owner_client.get(reverse("seller_bulk:list"))
+
+    assert response.status_code == 200
+    assert [upload.rejected_count for upload in response.context["page_obj"]] == [0, 3]
+    listing_query = next(
+        q["sql"] for q in captured if "catalog_bulkupload" in q["sql"] and "LIMIT" in q["sql"]
+    )
+    selected_columns = listing_query.split(" FROM ")[0]
+    assert "ARRAY_LENGTH" in selected_columns.upper()
+    assert '"rejected_rows",' not in selected_columns
+    assert not selected_columns.endswith('"rejected_rows"')
+
+
+def test_the_bulk_upload_list_costs_the_same_queries_for_one_or_many_uploads(
+    listing_owner_client, listing_seller
+):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert listing_owner_client.get(reverse("seller_bulk:list")).status_code == 200
+        return len(captured)
+
+    finished_upload(listing_seller, rejected=2)
+    one = queries()
+    for _ in range(5):
+        finished_upload(listing_seller, rejected=2)
+
+    assert queries() == one
+
+
+def test_the_admin_bulk_upload_list_shows_rejected_counts(client, listing_seller):
+    finished_upload(listing_seller, rejected=4)
+    client.force_login(StaffUserFactory(is_superuser=True))
+
+    response = client.get(reverse("admin:catalog_bulkupload_changelist"))
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_list[0].rejected_count == 4
 
 
 def test_another_sellers_upload_answers_404(owner_client):

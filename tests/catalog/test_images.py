@@ -1,4 +1,5 @@
-"""Product images: only genuine JPEG, PNG and WebP within the limits are stored, always
+"""Product images: only genuine JPEG (a phone's MPO photo included), PNG and WebP within the
+limits are stored, always
 re-encoded (no EXIF), resized, with a thumbnail, under server-generated names; remove and reorder."""
 
 import io
@@ -11,12 +12,8 @@ from PIL import Image
 
 from catalog.models import ProductImage
 from catalog.services import images
-from tests.catalog.listing_factories import (
-    bomb_png_upload,
-    draft_product,
-    image_bytes,
-    image_upload,
-)
+from catalog.services.images import product_image_add
+from tests.catalog.factories import bomb_png_upload, draft_product, image_bytes, image_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -186,3 +183,21 @@ def test_an_image_of_another_product_cannot_be_removed():
         images.product_image_remove(product=product, image_id=image.pk)
 
     assert ProductImage.objects.filter(pk=image.pk).exists()
+
+
+def mpo_upload() -> SimpleUploadedFile:
+    """A phone-camera JPEG with a second frame (MPO), which Pillow reports as "MPO"."""
+    first, second = Image.new("RGB", (120, 80), "red"), Image.new("RGB", (120, 80), "blue")
+    buffer = io.BytesIO()
+    first.save(buffer, format="MPO", save_all=True, append_images=[second])
+    return SimpleUploadedFile("phone.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def test_a_phone_photo_saved_as_mpo_is_accepted_as_a_jpeg(listing_seller):
+    product = draft_product(seller=listing_seller)
+
+    image = product_image_add(product=product, upload=mpo_upload())
+
+    assert (image.width, image.height) == (120, 80)
+    with Image.open(image.image.path) as stored:
+        assert stored.format == "JPEG"

@@ -12,66 +12,26 @@ from catalog.services.ip_complaints import (
     ip_appeal_grant,
     ip_complaint_appeal,
     ip_complaint_dismiss,
-    ip_complaint_file,
     ip_complaint_reference,
     ip_complaint_uphold,
 )
 from marketplace.errors import IllegalTransition
 from sellers.models import SellerRole, Violation
 from tests.accounts.factories import StaffUserFactory, UserFactory
-from tests.catalog.factories import LiveProductFactory, ProductFactory
+from tests.catalog.factories import (
+    PDF_BYTES,
+    LiveProductFactory,
+    ProductFactory,
+    appealed_complaint,
+    fake_pdf_upload,
+    file_complaint,
+    pdf_upload,
+    private_files,
+    upheld_complaint,
+)
 from tests.sellers.factories import SellerMemberFactory
 
 pytestmark = pytest.mark.django_db
-
-PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-def pdf_upload(name: str = "certificate.pdf") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, PDF_BYTES, content_type="application/pdf")
-
-
-def fake_pdf_upload() -> SimpleUploadedFile:
-    return SimpleUploadedFile("proof.pdf", b"<html><script>alert(1)</script>", "application/pdf")
-
-
-def private_files(settings) -> list:
-    root = settings.PRIVATE_MEDIA_ROOT
-    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
-
-
-def file_complaint(product=None, complainant=None, **overrides) -> IPComplaint:
-    arguments = {
-        "product_id": (product or LiveProductFactory()).pk,
-        "complainant": complainant or UserFactory(),
-        "right_type": IPComplaint.RightType.TRADEMARK,
-        "rights_owner": "Northwind Ltd",
-        "registration_number": "EUTM 000123",
-        "description": "The listing uses our registered logo.",
-        "proof_upload": pdf_upload(),
-    }
-    arguments.update(overrides)
-    return ip_complaint_file(**arguments)
-
-
-def upheld_complaint(**kwargs) -> IPComplaint:
-    complaint = file_complaint(**kwargs)
-    return ip_complaint_uphold(
-        complaint_id=complaint.pk, actor=StaffUserFactory(), note="The logo is theirs."
-    )
-
-
-def appealed_complaint(**kwargs) -> IPComplaint:
-    complaint = upheld_complaint(**kwargs)
-    seller = complaint.product.seller
-    return ip_complaint_appeal(
-        complaint_id=complaint.pk,
-        seller=seller,
-        actor=seller.owner,
-        text="We hold a licence.",
-        evidence_upload=pdf_upload("licence.pdf"),
-    )
-
 
 # --- Filing ----------------------------------------------------------------------------------
 
@@ -140,13 +100,15 @@ def test_invalid_input_is_refused_and_nothing_is_written(settings, overrides, fi
     assert private_files(settings) == []
 
 
-def test_the_sellers_own_staff_cannot_file_against_its_products():
+def test_the_sellers_own_staff_cannot_file_against_its_products(settings):
     product = LiveProductFactory()
 
     with pytest.raises(IPComplaintRefused) as error:
         file_complaint(product=product, complainant=product.seller.owner)
 
     assert error.value.code == "own_product"
+    assert not IPComplaint.objects.exists()
+    assert private_files(settings) == []
 
 
 def test_a_second_complaint_while_the_first_is_pending_is_refused():
@@ -309,10 +271,11 @@ def test_a_second_appeal_is_refused_and_changes_nothing(settings):
     assert private_files(settings) == files_before
 
 
-def test_an_appeal_after_a_decided_appeal_is_refused():
+def test_an_appeal_after_a_decided_appeal_is_refused(settings):
     complaint = appealed_complaint()
     ip_appeal_deny(complaint_id=complaint.pk, actor=StaffUserFactory(), note="Not enough.")
     seller = complaint.product.seller
+    files_before = private_files(settings)
 
     with pytest.raises(IllegalTransition):
         ip_complaint_appeal(
@@ -322,6 +285,11 @@ def test_an_appeal_after_a_decided_appeal_is_refused():
             text="Please.",
             evidence_upload=pdf_upload(),
         )
+
+    complaint.refresh_from_db()
+    assert complaint.appeal_status == IPComplaint.AppealStatus.DENIED
+    assert complaint.appeal_text == "We hold a licence."
+    assert private_files(settings) == files_before
 
 
 def test_an_admin_may_appeal_but_a_product_manager_may_not():
@@ -369,10 +337,11 @@ def test_another_seller_cannot_appeal_someone_elses_complaint():
     assert complaint.appeal_status == IPComplaint.AppealStatus.NONE
 
 
-def test_only_an_upheld_complaint_can_be_appealed():
+def test_only_an_upheld_complaint_can_be_appealed(settings):
     complaint = file_complaint()
     ip_complaint_dismiss(complaint_id=complaint.pk, actor=StaffUserFactory(), note="Fine.")
     seller = complaint.product.seller
+    files_before = private_files(settings)
 
     with pytest.raises(IllegalTransition, match="Only an upheld complaint"):
         ip_complaint_appeal(
@@ -382,6 +351,11 @@ def test_only_an_upheld_complaint_can_be_appealed():
             text="Why?",
             evidence_upload=pdf_upload(),
         )
+
+    complaint.refresh_from_db()
+    assert complaint.appeal_status == IPComplaint.AppealStatus.NONE
+    assert complaint.appeal_text == ""
+    assert private_files(settings) == files_before
 
 
 def test_invalid_evidence_is_refused_and_nothing_is_written(settings):

@@ -1,16 +1,19 @@
 """IP complaint pages: the report form, the complainant's list, the Seller Center list and appeal,
-document access, and the admin queue with its decisions."""
+document access (the proof served sandboxed under a clean name), and the admin queue with its
+decisions."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from catalog.models import BulkUpload, IPComplaint, ProductStatus
 from catalog.services.ip_complaints import ip_complaint_reference
 from sellers.models import SellerRole, SellerStatus, Violation
 from tests.accounts.factories import StaffUserFactory, UserFactory
-from tests.catalog.factories import LiveProductFactory, ProductFactory
-from tests.catalog.test_ip_complaints import (
+from tests.catalog.factories import (
     PDF_BYTES,
+    LiveProductFactory,
+    ProductFactory,
     appealed_complaint,
     fake_pdf_upload,
     file_complaint,
@@ -120,14 +123,14 @@ def test_sellers_see_decided_complaints_only_with_the_appeal_form_for_upheld_one
     other_shop = upheld_complaint()
     client.force_login(product.seller.owner)
 
-    response = client.get(reverse("ip:seller_complaints"))
+    response = client.get(reverse("seller_ip_complaints:list"))
 
     body = response.content.decode()
     assert response.status_code == 200
     assert ip_complaint_reference(upheld) in body
     assert ip_complaint_reference(pending) not in body
     assert ip_complaint_reference(other_shop) not in body
-    assert reverse("ip:seller_appeal", args=[upheld.pk]) in body
+    assert reverse("seller_ip_complaints:appeal", args=[upheld.pk]) in body
 
 
 def test_a_product_manager_sees_complaints_but_no_appeal_form(client):
@@ -135,14 +138,16 @@ def test_a_product_manager_sees_complaints_but_no_appeal_form(client):
     member = SellerMemberFactory(seller=complaint.product.seller, role=SellerRole.PRODUCT_MANAGER)
     client.force_login(member.user)
 
-    listing = client.get(reverse("ip:seller_complaints"))
+    listing = client.get(reverse("seller_ip_complaints:list"))
     appeal = client.post(
-        reverse("ip:seller_appeal", args=[complaint.pk]),
+        reverse("seller_ip_complaints:appeal", args=[complaint.pk]),
         {"text": "Licence.", "evidence": pdf_upload()},
     )
 
     assert ip_complaint_reference(complaint) in listing.content.decode()
-    assert reverse("ip:seller_appeal", args=[complaint.pk]) not in listing.content.decode()
+    assert (
+        reverse("seller_ip_complaints:appeal", args=[complaint.pk]) not in listing.content.decode()
+    )
     assert appeal.status_code == 404
     complaint.refresh_from_db()
     assert complaint.appeal_status == IPComplaint.AppealStatus.NONE
@@ -153,13 +158,13 @@ def test_the_owner_appeals_from_the_seller_center(client):
     client.force_login(complaint.product.seller.owner)
 
     response = client.post(
-        reverse("ip:seller_appeal", args=[complaint.pk]),
+        reverse("seller_ip_complaints:appeal", args=[complaint.pk]),
         {"text": "We hold a licence.", "evidence": pdf_upload("licence.pdf")},
         follow=True,
     )
 
     complaint.refresh_from_db()
-    assert response.redirect_chain == [(reverse("ip:seller_complaints"), 302)]
+    assert response.redirect_chain == [(reverse("seller_ip_complaints:list"), 302)]
     assert complaint.appeal_status == IPComplaint.AppealStatus.SUBMITTED
     assert "Your appeal on" in response.content.decode()
     assert "Appeal under review" in response.content.decode()
@@ -170,7 +175,7 @@ def test_a_second_appeal_from_the_seller_center_is_refused_with_a_message(client
     client.force_login(complaint.product.seller.owner)
 
     response = client.post(
-        reverse("ip:seller_appeal", args=[complaint.pk]),
+        reverse("seller_ip_complaints:appeal", args=[complaint.pk]),
         {"text": "Again.", "evidence": pdf_upload()},
     )
 
@@ -185,7 +190,7 @@ def test_appeal_errors_are_shown_next_to_the_fields(client):
     client.force_login(complaint.product.seller.owner)
 
     response = client.post(
-        reverse("ip:seller_appeal", args=[complaint.pk]),
+        reverse("seller_ip_complaints:appeal", args=[complaint.pk]),
         {"text": "Licence.", "evidence": fake_pdf_upload()},
     )
 
@@ -199,10 +204,12 @@ def test_another_sellers_complaint_answers_404_in_the_seller_center(client):
     complaint = upheld_complaint()
     client.force_login(ApprovedSellerFactory().owner)
 
-    assert client.get(reverse("ip:seller_appeal", args=[complaint.pk])).status_code == 404
+    assert (
+        client.get(reverse("seller_ip_complaints:appeal", args=[complaint.pk])).status_code == 404
+    )
     assert (
         client.post(
-            reverse("ip:seller_appeal", args=[complaint.pk]),
+            reverse("seller_ip_complaints:appeal", args=[complaint.pk]),
             {"text": "Mine.", "evidence": pdf_upload()},
         ).status_code
         == 404
@@ -217,7 +224,7 @@ def test_the_sellers_staff_download_their_appeal_evidence_as_an_attachment(clien
     member = SellerMemberFactory(seller=complaint.product.seller, role=SellerRole.PRODUCT_MANAGER)
     client.force_login(member.user)
 
-    response = client.get(reverse("ip:seller_appeal_evidence", args=[complaint.pk]))
+    response = client.get(reverse("seller_ip_complaints:evidence", args=[complaint.pk]))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -242,7 +249,7 @@ def test_outsiders_get_404_for_appeal_evidence(client, who):
     if who in users:
         client.force_login(users[who])
 
-    response = client.get(reverse("ip:seller_appeal_evidence", args=[complaint.pk]))
+    response = client.get(reverse("seller_ip_complaints:evidence", args=[complaint.pk]))
 
     assert response.status_code == 404
 
@@ -258,12 +265,6 @@ def test_no_one_outside_admin_can_download_the_complainants_proof(client):
 
 
 # --- Admin -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffUserFactory())
-    return client
 
 
 def test_the_admin_queues_list_waiting_complaints_and_appeals(staff_client):
@@ -293,6 +294,15 @@ def test_the_admin_page_of_a_waiting_complaint_offers_uphold_and_dismiss(staff_c
     assert reverse("admin:catalog_ipcomplaint_decide", args=[complaint.pk, "dismiss"]) in body
     assert reverse("admin:catalog_ipcomplaint_decide", args=[complaint.pk, "grant"]) not in body
     assert reverse("admin:catalog_ipcomplaint_proof", args=[complaint.pk]) in body
+
+
+def test_the_admin_complaint_page_answers_a_non_numeric_id_without_an_error(client):
+    client.force_login(StaffUserFactory(is_superuser=True))
+
+    response = client.get("/admin/catalog/ipcomplaint/%C2%B2/change/")
+
+    # The admin's own answer for an id that does not exist: back to the list with a message.
+    assert response.status_code == 302
 
 
 def test_staff_uphold_from_admin_with_a_note(
@@ -373,6 +383,22 @@ def test_staff_download_proof_and_evidence_as_attachments(staff_client):
         assert response["Content-Disposition"].startswith("attachment;")
         assert response["X-Content-Type-Options"] == "nosniff"
         assert b"".join(response.streaming_content) == PDF_BYTES
+
+
+def test_staff_download_a_proof_sandboxed_under_a_clean_name(client):
+    complaint = file_complaint(
+        proof_upload=SimpleUploadedFile(
+            "cert\u202efdp.png\u200b.pdf", PDF_BYTES, content_type="application/pdf"
+        )
+    )
+    client.force_login(StaffUserFactory(is_superuser=True))
+
+    response = client.get(reverse("admin:catalog_ipcomplaint_proof", args=[complaint.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert IPComplaint.objects.get(pk=complaint.pk).proof_name == "certfdp.png.pdf"
 
 
 def test_evidence_that_was_never_uploaded_answers_404_in_admin(staff_client):

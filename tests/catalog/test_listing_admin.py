@@ -1,21 +1,28 @@
 """The admin review queue: staff approve and reject products and revisions from the change page
-and from list actions, rejecting always with reasons; product pages are read-only."""
+and from list actions, rejecting always with reasons (view-only staff are offered no decision and
+cannot make one; ids no product can have answer a message); product pages are read-only and cost
+the same queries however long their history."""
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from catalog.models import Brand, Product, ProductRevision, ProductStatus
+from catalog.models import (
+    Brand,
+    ListingDecision,
+    Product,
+    ProductRevision,
+    ProductStatus,
+    ProductStatusEvent,
+)
 from catalog.services import listing
+from catalog.services.products import SkuInput
 from tests.accounts.factories import StaffUserFactory, UserFactory
-from tests.catalog.listing_factories import draft_product, live_product
+from tests.catalog.factories import draft_product, reviewed_live_product
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffUserFactory())
-    return client
 
 
 def pending_product(**kwargs):
@@ -46,7 +53,7 @@ def test_the_change_page_of_a_pending_product_offers_approve_and_reject(staff_cl
 
 
 def test_a_live_product_has_no_review_buttons(staff_client):
-    product = live_product()
+    product = reviewed_live_product()
 
     response = staff_client.get(reverse("admin:catalog_product_change", args=[product.pk]))
 
@@ -122,7 +129,7 @@ def test_list_actions_lead_to_the_review_page_for_the_selection(staff_client):
 
 
 def test_approving_a_selection_skips_what_is_no_longer_pending(staff_client):
-    pending, live = pending_product(), live_product()
+    pending, live = pending_product(), reviewed_live_product()
 
     response = staff_client.post(
         review_url("product", "approve", pending, live),
@@ -137,7 +144,7 @@ def test_approving_a_selection_skips_what_is_no_longer_pending(staff_client):
 
 def test_the_review_queue_lists_pending_products(staff_client):
     pending = pending_product()
-    live_product(title="Already live")
+    reviewed_live_product(title="Already live")
 
     response = staff_client.get(reverse("admin:catalog_product_changelist") + "?queue=pending")
 
@@ -156,6 +163,32 @@ def test_product_pages_are_read_only(staff_client):
     assert product.status == ProductStatus.PENDING_REVIEW
 
 
+def test_the_admin_product_page_costs_the_same_queries_however_long_its_history(
+    client, listing_seller
+):
+    client.force_login(StaffUserFactory(is_superuser=True))
+
+    def queries_for(variant_count: int) -> int:
+        product = draft_product(
+            seller=listing_seller,
+            skus=[SkuInput(f"S{n}", 100 + n, 1, {"Size": str(n)}) for n in range(variant_count)],
+        )
+        for _ in range(variant_count):
+            ProductStatusEvent.objects.create(
+                product=product, from_status="draft", to_status="draft", actor=UserFactory()
+            )
+            ListingDecision.objects.create(
+                product=product, outcome="approved", decided_by=UserFactory()
+            )
+        url = reverse("admin:catalog_product_change", args=[product.pk])
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    queries_for(1)  # warms the caches the first admin request fills (content types)
+    assert queries_for(6) == queries_for(1)
+
+
 def test_the_review_pages_are_for_staff_only(client):
     product = pending_product()
     client.force_login(UserFactory())
@@ -167,8 +200,53 @@ def test_the_review_pages_are_for_staff_only(client):
     assert product.status == ProductStatus.PENDING_REVIEW
 
 
+def view_only_staff():
+    user = StaffUserFactory(is_superuser=False)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="catalog", codename__in=["view_product", "view_productrevision"]
+        )
+    )
+    return user
+
+
+def test_view_only_staff_are_offered_no_review_actions_and_cannot_decide(client):
+    product = pending_product()
+    client.force_login(view_only_staff())
+
+    changelist = client.get(reverse("admin:catalog_product_changelist"))
+    approve = client.post(
+        reverse("admin:catalog_product_review", args=["approve"]) + f"?ids={product.pk}",
+        {"ids": str(product.pk)},
+    )
+    action = client.post(
+        reverse("admin:catalog_product_changelist"),
+        {"action": "approve_selected", "_selected_action": [product.pk]},
+    )
+
+    assert changelist.status_code == 200
+    assert "approve_selected" not in changelist.content.decode()
+    assert approve.status_code == 403
+    assert action.status_code in (200, 302)
+    product.refresh_from_db()
+    assert product.status == ProductStatus.PENDING_REVIEW
+    assert not ListingDecision.objects.filter(product=product, decided_by__isnull=False).exists()
+
+
+@pytest.mark.parametrize("ids", ["99999999999999999999999", "-1", "x", "1,,2"])
+def test_the_review_page_answers_ids_no_product_can_have_with_a_message(client, ids):
+    client.force_login(StaffUserFactory())
+
+    response = client.get(
+        reverse("admin:catalog_product_review", args=["approve"]) + f"?ids={ids}", follow=True
+    )
+
+    assert response.status_code == 200
+    assert "Select at least one item" in " ".join(str(m) for m in response.context["messages"])
+
+
 def pending_revision():
-    product = live_product()
+    product = reviewed_live_product()
     result = listing.product_update(
         product=product,
         actor=product.seller.owner,

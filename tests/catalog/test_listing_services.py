@@ -1,5 +1,7 @@
 """Listing review through the services: submitting and each screening outcome, staff decisions,
-the seller's status actions (every legal and illegal one), revisions of live products, variants."""
+the seller's status actions (every legal and illegal one; a product the platform took down cannot
+be copied), revisions of live products (never approved onto a product taken down meanwhile),
+variants."""
 
 import pytest
 
@@ -14,21 +16,22 @@ from catalog.models import (
 )
 from catalog.services import listing
 from catalog.services.images import product_image_add
+from catalog.services.ip_complaints import ip_complaint_uphold
 from catalog.services.products import InvalidProduct, SkuInput, product_transition
 from marketplace.errors import IllegalTransition
 from policies.models import KeywordRule, PolicyStatus
 from tests.accounts.factories import StaffUserFactory
-from tests.catalog.listing_factories import (
-    KeywordRuleFactory,
+from tests.catalog.factories import (
     approved_qualification,
     draft_product,
+    file_complaint,
     image_upload,
-    live_product,
-    ready_seller,
     restricted_category,
+    reviewed_live_product,
+    taken_down_product,
 )
-from tests.policies.factories import CategoryFactory
-from tests.sellers.factories import ApprovedSellerFactory
+from tests.policies.factories import CategoryFactory, KeywordRuleFactory
+from tests.sellers.factories import ApprovedSellerFactory, ready_seller
 
 pytestmark = pytest.mark.django_db
 
@@ -285,7 +288,7 @@ def test_a_seller_cannot_reactivate_while_it_may_not_list():
 
 
 def test_a_product_taken_down_by_the_platform_cannot_come_back_by_delete_and_restore():
-    product = live_product()
+    product = reviewed_live_product()
     product_transition(product_id=product.pk, to_status=ProductStatus.PLATFORM_DEACTIVATED)
     listing.product_delete(product=product, actor=product.seller.owner)
     product.refresh_from_db()
@@ -298,7 +301,7 @@ def test_a_product_taken_down_by_the_platform_cannot_come_back_by_delete_and_res
 
 
 def test_the_actions_offered_are_the_legal_ones():
-    product = live_product()
+    product = reviewed_live_product()
     assert listing.product_seller_actions(product) == {"deactivate", "delete", "duplicate", "edit"}
     product = force_status(product, ProductStatus.PLATFORM_DEACTIVATED)
     assert "reactivate" not in listing.product_seller_actions(product)
@@ -306,7 +309,7 @@ def test_the_actions_offered_are_the_legal_ones():
 
 
 def test_duplicating_makes_a_draft_with_suffixed_codes_and_copied_images():
-    product = live_product()
+    product = reviewed_live_product()
     product_image_add(product=product, upload=image_upload(), actor=product.seller.owner)
 
     copy = listing.product_duplicate(product=product, actor=product.seller.owner)
@@ -323,6 +326,25 @@ def test_duplicating_makes_a_draft_with_suffixed_codes_and_copied_images():
     assert copied_image.image.storage.exists(copied_image.image.name)
     assert copied_image.thumbnail.storage.exists(copied_image.thumbnail.name)
     assert product.skus.count() == 2  # the original is untouched
+
+
+def test_a_product_taken_down_by_the_platform_cannot_be_duplicated(listing_seller):
+    product = taken_down_product(listing_seller)
+
+    with pytest.raises(IllegalTransition):
+        listing.product_duplicate(product=product, actor=listing_seller.owner)
+
+    assert Product.objects.filter(seller=listing_seller).count() == 1
+    assert "duplicate" not in listing.product_seller_actions(product)
+
+
+def test_a_product_the_seller_deleted_can_still_be_duplicated(listing_seller):
+    product = draft_product(seller=listing_seller)
+    listing.product_delete(product=product, actor=listing_seller.owner)
+
+    copy = listing.product_duplicate(product=product, actor=listing_seller.owner)
+
+    assert copy.status == ProductStatus.DRAFT
 
 
 # --- Staff review ------------------------------------------------------------------------------
@@ -387,7 +409,7 @@ def test_staff_rejection_needs_a_reason_and_writes_nothing_without_one(mailoutbo
 
 @pytest.mark.parametrize("decide", ["approve", "reject"])
 def test_staff_can_only_decide_products_pending_review(decide):
-    product = live_product()
+    product = reviewed_live_product()
 
     with pytest.raises(IllegalTransition):
         if decide == "approve":
@@ -398,6 +420,8 @@ def test_staff_can_only_decide_products_pending_review(decide):
             )
 
     assert product.decisions.count() == 1
+    product.refresh_from_db()
+    assert product.status == ProductStatus.LIVE
 
 
 # --- Revisions of live products ------------------------------------------------------------------
@@ -465,7 +489,7 @@ def test_an_invalid_edit_is_refused_per_field_and_changes_nothing():
 
 
 def test_an_edit_of_a_live_product_that_passes_screening_is_applied_at_once():
-    product = live_product()
+    product = reviewed_live_product()
 
     result = edit(product, title="Washed linen shirt, relaxed fit")
 
@@ -479,7 +503,7 @@ def test_an_edit_of_a_live_product_that_passes_screening_is_applied_at_once():
 
 def test_an_edit_held_for_review_leaves_the_live_version_on_sale_unchanged():
     KeywordRuleFactory(phrase="limited edition", action=KeywordRule.Action.REVIEW, reason="Check.")
-    product = live_product()
+    product = reviewed_live_product()
 
     result = edit(product, title="Limited edition linen shirt", description="New text")
 
@@ -495,7 +519,7 @@ def test_an_edit_held_for_review_leaves_the_live_version_on_sale_unchanged():
 def test_approving_a_pending_revision_applies_it_and_emails_the_owner(
     mailoutbox, django_capture_on_commit_callbacks
 ):
-    product = live_product()
+    product = reviewed_live_product()
     result = edit(product, title="Acme linen shirt", brand_name="Acme")  # brand -> review
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -513,7 +537,7 @@ def test_approving_a_pending_revision_applies_it_and_emails_the_owner(
 def test_rejecting_a_pending_revision_keeps_the_live_version(
     mailoutbox, django_capture_on_commit_callbacks
 ):
-    product = live_product()
+    product = reviewed_live_product()
     result = edit(product, title="Acme linen shirt", brand_name="Acme")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -530,7 +554,7 @@ def test_rejecting_a_pending_revision_keeps_the_live_version(
 
 def test_an_edit_refused_by_screening_is_rejected_and_the_live_version_is_untouched():
     KeywordRuleFactory(phrase="cure cancer", reason="No health claims.")
-    product = live_product()
+    product = reviewed_live_product()
 
     result = edit(product, description="This shirt will cure cancer.")
 
@@ -542,7 +566,7 @@ def test_an_edit_refused_by_screening_is_rejected_and_the_live_version_is_untouc
 
 
 def test_a_newer_edit_supersedes_the_one_still_waiting():
-    product = live_product()
+    product = reviewed_live_product()
     first = edit(product, title="Acme linen shirt", brand_name="Acme").revision
 
     second = edit(product, title="Acme linen shirt, blue", brand_name="Acme").revision
@@ -554,9 +578,14 @@ def test_a_newer_edit_supersedes_the_one_still_waiting():
     with pytest.raises(IllegalTransition):
         listing.revision_approve(revision_id=first.pk, actor=StaffUserFactory())
 
+    first.refresh_from_db()
+    product.refresh_from_db()
+    assert first.status == ProductRevision.Status.SUPERSEDED
+    assert product.title == "Washed linen shirt"
+
 
 def test_saving_the_live_content_unchanged_creates_no_revision_and_withdraws_a_pending_one():
-    product = live_product()
+    product = reviewed_live_product()
     pending = edit(product, title="Acme linen shirt", brand_name="Acme").revision
 
     result = edit(product, description="Soft linen.\r\n")
@@ -568,7 +597,7 @@ def test_saving_the_live_content_unchanged_creates_no_revision_and_withdraws_a_p
 
 
 def test_the_variants_of_a_live_product_are_not_replaced_by_an_edit():
-    product = live_product()
+    product = reviewed_live_product()
 
     with pytest.raises(listing.ListingError):
         edit(product, skus=[SkuInput("NEW", 100, 1)])
@@ -591,11 +620,34 @@ def test_products_in_review_taken_down_or_deleted_cannot_be_edited(status):
     assert product.title == "Washed linen shirt"
 
 
+def test_an_edit_of_a_product_taken_down_meanwhile_cannot_be_approved(listing_seller):
+    product = reviewed_live_product(seller=listing_seller, title="Printed tote")
+    result = listing.product_update(
+        product=product,
+        actor=listing_seller.owner,
+        title="Acme printed tote",
+        description="Now by Acme.",
+        category=product.category,
+        brand_name="Acme",
+    )
+    assert result.revision.status == "pending_review"
+    complaint = file_complaint(product=product)
+    ip_complaint_uphold(complaint_id=complaint.pk, actor=StaffUserFactory(), note="Their logo.")
+
+    with pytest.raises(IllegalTransition):
+        listing.revision_approve(revision_id=result.revision.pk, actor=StaffUserFactory())
+
+    product.refresh_from_db()
+    result.revision.refresh_from_db()
+    assert product.title == "Printed tote"
+    assert result.revision.status == "pending_review"
+
+
 # --- Price and stock -----------------------------------------------------------------------------
 
 
 def test_price_and_stock_change_without_review_and_refresh_the_listing_fields():
-    product = live_product()
+    product = reviewed_live_product()
     sku = product.skus.get(seller_sku="SHIRT-S")
 
     listing.sku_update_price_and_stock(
@@ -614,7 +666,7 @@ def test_price_and_stock_change_without_review_and_refresh_the_listing_fields():
     [(0, 5), (2500, -1), (3500, 5)],  # zero price, negative stock, not below the compare-at
 )
 def test_invalid_price_or_stock_is_refused_and_nothing_changes(price_minor, stock):
-    product = live_product()
+    product = reviewed_live_product()
     sku = product.skus.get(seller_sku="SHIRT-M")  # compare-at 35.00
 
     with pytest.raises(listing.ListingError):
@@ -627,7 +679,7 @@ def test_invalid_price_or_stock_is_refused_and_nothing_changes(price_minor, stoc
 
 
 def test_a_variant_of_another_product_cannot_be_changed():
-    product = live_product()
+    product = reviewed_live_product()
     other = draft_product(seller=ApprovedSellerFactory())
     other_sku = other.skus.first()
 
@@ -641,7 +693,7 @@ def test_a_variant_of_another_product_cannot_be_changed():
 
 
 def test_replacing_the_variants_of_a_live_product_is_refused():
-    product = live_product()
+    product = reviewed_live_product()
 
     with pytest.raises(IllegalTransition):
         listing.product_skus_replace(product=product, skus=[SkuInput("X", 100, 1)], actor=None)

@@ -13,8 +13,7 @@ from PIL import Image
 
 from catalog import selectors
 from catalog.models import ProductImage
-from tests.catalog.factories import BrandFactory
-from tests.catalog.factories_storefront import live_product
+from tests.catalog.factories import BrandFactory, live_product
 from tests.policies.factories import CategoryFactory
 from tests.sellers.factories import ApprovedSellerFactory
 

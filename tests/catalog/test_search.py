@@ -8,8 +8,7 @@ from django.urls import reverse
 
 from catalog import selectors
 from catalog.models import Product, ProductStatus
-from tests.catalog.factories import BrandFactory
-from tests.catalog.factories_storefront import live_product
+from tests.catalog.factories import BrandFactory, live_product
 from tests.policies.factories import CategoryFactory
 from tests.sellers.factories import ApprovedSellerFactory
 

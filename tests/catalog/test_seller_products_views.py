@@ -1,6 +1,7 @@
-"""Seller Center product pages: the list (tabs, search, filter, query budget), create and edit,
-the product page with its review history and actions, images, the htmx price and stock edit, and
-seller isolation (another seller's product answers 404 everywhere)."""
+"""Seller Center product pages: the list (tabs, search, filter, query budget; a filter or search it
+cannot use answers a page, never a 500), create and edit, the product page with its review history
+and actions (a product taken down cannot be copied), images, the htmx price and stock edit (never
+on a deleted product), and seller isolation (another seller's product answers 404 everywhere)."""
 
 import pytest
 from django.db import connection
@@ -12,28 +13,16 @@ from catalog.services import listing
 from catalog.services.images import product_image_add
 from policies.models import KeywordRule
 from sellers.models import SellerRole
-from tests.catalog.listing_factories import (
-    KeywordRuleFactory,
+from tests.catalog.factories import (
     draft_product,
     image_upload,
-    live_product,
-    ready_seller,
+    reviewed_live_product,
+    taken_down_product,
 )
-from tests.policies.factories import CategoryFactory
+from tests.policies.factories import CategoryFactory, KeywordRuleFactory
 from tests.sellers.factories import ApprovedSellerFactory, SellerFactory, SellerMemberFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def seller():
-    return ready_seller()
-
-
-@pytest.fixture
-def owner_client(client, seller):
-    client.force_login(seller.owner)
-    return client
 
 
 def list_url(**params):
@@ -50,13 +39,13 @@ def titles_in(response) -> list[str]:
 # --- List ----------------------------------------------------------------------------------------
 
 
-def test_the_list_has_status_tabs_with_counts(owner_client, seller):
-    live_product(seller=seller, title="Live shirt")
-    draft_product(seller=seller, title="Draft shirt")
-    deleted = draft_product(seller=seller, title="Deleted shirt")
-    listing.product_delete(product=deleted, actor=seller.owner)
+def test_the_list_has_status_tabs_with_counts(listing_owner_client, listing_seller):
+    reviewed_live_product(seller=listing_seller, title="Live shirt")
+    draft_product(seller=listing_seller, title="Draft shirt")
+    deleted = draft_product(seller=listing_seller, title="Deleted shirt")
+    listing.product_delete(product=deleted, actor=listing_seller.owner)
 
-    response = owner_client.get(list_url())
+    response = listing_owner_client.get(list_url())
 
     counts = {item["tab"].key: item["count"] for item in response.context["tabs"]}
     assert counts == {
@@ -69,49 +58,51 @@ def test_the_list_has_status_tabs_with_counts(owner_client, seller):
         "deleted": 1,
     }
     assert sorted(titles_in(response)) == ["Draft shirt", "Live shirt"]
-    assert titles_in(owner_client.get(list_url(status="deleted"))) == ["Deleted shirt"]
-    assert titles_in(owner_client.get(list_url(status="live"))) == ["Live shirt"]
+    assert titles_in(listing_owner_client.get(list_url(status="deleted"))) == ["Deleted shirt"]
+    assert titles_in(listing_owner_client.get(list_url(status="live"))) == ["Live shirt"]
 
 
-def test_the_list_searches_titles_and_sku_codes_and_filters_by_category(owner_client, seller):
+def test_the_list_searches_titles_and_sku_codes_and_filters_by_category(
+    listing_owner_client, listing_seller
+):
     shoes = CategoryFactory(name="Shoes")
     boots = CategoryFactory(name="Boots", parent=shoes)
-    draft_product(seller=seller, title="Linen shirt")
-    draft_product(seller=seller, title="Hiking boot", category=boots)
+    draft_product(seller=listing_seller, title="Linen shirt")
+    draft_product(seller=listing_seller, title="Hiking boot", category=boots)
 
-    assert titles_in(owner_client.get(list_url(q="linen"))) == ["Linen shirt"]
-    assert len(titles_in(owner_client.get(list_url(q="shirt-m")))) == 2  # both have SHIRT-M
+    assert titles_in(listing_owner_client.get(list_url(q="linen"))) == ["Linen shirt"]
+    assert len(titles_in(listing_owner_client.get(list_url(q="shirt-m")))) == 2  # both have SHIRT-M
     # A category includes the categories below it.
-    assert titles_in(owner_client.get(list_url(category=shoes.pk))) == ["Hiking boot"]
+    assert titles_in(listing_owner_client.get(list_url(category=shoes.pk))) == ["Hiking boot"]
 
 
-def test_the_list_shows_only_the_sellers_own_products(owner_client, seller):
-    draft_product(seller=seller, title="Mine")
+def test_the_list_shows_only_the_sellers_own_products(listing_owner_client, listing_seller):
+    draft_product(seller=listing_seller, title="Mine")
     draft_product(seller=ApprovedSellerFactory(), title="Theirs")
 
-    response = owner_client.get(list_url())
+    response = listing_owner_client.get(list_url())
 
     assert titles_in(response) == ["Mine"]
     assert "Theirs" not in response.content.decode()
 
 
-def test_the_list_paginates_25_a_page(owner_client, seller):
+def test_the_list_paginates_25_a_page(listing_owner_client, listing_seller):
     for number in range(27):
-        draft_product(seller=seller, title=f"Shirt {number}")
+        draft_product(seller=listing_seller, title=f"Shirt {number}")
 
-    first = owner_client.get(list_url())
-    second = owner_client.get(list_url(page=2))
+    first = listing_owner_client.get(list_url())
+    second = listing_owner_client.get(list_url(page=2))
 
     assert len(first.context["rows"]) == 25 and len(second.context["rows"]) == 2
 
 
-def test_the_list_page_query_count_does_not_grow_with_products(client, seller):
-    client.force_login(seller.owner)
+def test_the_list_page_query_count_does_not_grow_with_products(client, listing_seller):
+    client.force_login(listing_seller.owner)
 
     def queries_for(count: int) -> int:
-        Product.objects.filter(seller=seller).delete()
+        Product.objects.filter(seller=listing_seller).delete()
         for number in range(count):
-            product = draft_product(seller=seller, title=f"Shirt {number}")
+            product = draft_product(seller=listing_seller, title=f"Shirt {number}")
             if number % 2:
                 product_image_add(product=product, upload=image_upload(size=(40, 40)))
         with CaptureQueriesContext(connection) as captured:
@@ -126,13 +117,39 @@ def test_the_list_page_query_count_does_not_grow_with_products(client, seller):
     assert many <= 10
 
 
-def test_the_list_stays_within_its_query_budget(client, seller, django_assert_max_num_queries):
-    client.force_login(seller.owner)
+def test_the_list_stays_within_its_query_budget(
+    client, listing_seller, django_assert_max_num_queries
+):
+    client.force_login(listing_seller.owner)
     for number in range(30):
-        draft_product(seller=seller, title=f"Shirt {number}")
+        draft_product(seller=listing_seller, title=f"Shirt {number}")
 
     with django_assert_max_num_queries(10):
         client.get(list_url(q="shirt"))
+
+
+@pytest.mark.parametrize("category", ["%C2%B2", "abc", "99999999999999999999999", "-1"])
+def test_the_product_list_ignores_a_category_filter_that_is_not_a_category(
+    listing_owner_client, listing_seller, category
+):
+    draft_product(seller=listing_seller, title="Linen shirt")
+
+    response = listing_owner_client.get(reverse("seller_products:list") + f"?category={category}")
+
+    assert response.status_code == 200
+    assert response.context["category_id"] is None
+    assert [row.title for row in response.context["rows"]] == ["Linen shirt"]
+
+
+def test_the_product_list_search_with_a_nul_character_answers_400_not_500(
+    listing_owner_client, listing_seller
+):
+    draft_product(seller=listing_seller, title="Linen shirt")
+
+    response = listing_owner_client.get(reverse("seller_products:list") + "?q=lin%00en")
+
+    # PostgreSQL refuses NUL in text; marketplace/request_guards.py stops it before any view.
+    assert response.status_code == 400
 
 
 # --- Create ------------------------------------------------------------------------------------
@@ -188,15 +205,17 @@ def product_data(category, **overrides):
     }
 
 
-def test_creating_a_product_with_two_variants_and_an_image_and_submitting_it(owner_client, seller):
+def test_creating_a_product_with_two_variants_and_an_image_and_submitting_it(
+    listing_owner_client, listing_seller
+):
     category = CategoryFactory()
 
-    response = owner_client.post(
+    response = listing_owner_client.post(
         reverse("seller_products:create"),
         {**product_data(category), "images": [image_upload()], "intent": "submit"},
     )
 
-    product = Product.objects.get(seller=seller)
+    product = Product.objects.get(seller=listing_seller)
     assert response.status_code == 302
     assert response["Location"] == reverse("seller_products:detail", args=[product.pk])
     assert product.status == ProductStatus.LIVE
@@ -208,16 +227,16 @@ def test_creating_a_product_with_two_variants_and_an_image_and_submitting_it(own
         11000,
     )
     assert product.images.count() == 1
-    page = owner_client.get(response["Location"]).content.decode()
+    page = listing_owner_client.get(response["Location"]).content.decode()
     assert "passed the policy check" in page
 
 
-def test_saving_a_draft_does_not_submit_it(owner_client, seller):
-    owner_client.post(
+def test_saving_a_draft_does_not_submit_it(listing_owner_client, listing_seller):
+    listing_owner_client.post(
         reverse("seller_products:create"), {**product_data(CategoryFactory()), "intent": "save"}
     )
 
-    product = Product.objects.get(seller=seller)
+    product = Product.objects.get(seller=listing_seller)
     assert product.status == ProductStatus.DRAFT
     assert not product.decisions.exists()
 
@@ -237,9 +256,9 @@ def test_saving_a_draft_does_not_submit_it(owner_client, seller):
     ],
 )
 def test_invalid_input_is_shown_next_to_the_field_and_nothing_is_saved(
-    owner_client, overrides, error
+    listing_owner_client, overrides, error
 ):
-    response = owner_client.post(
+    response = listing_owner_client.post(
         reverse("seller_products:create"), product_data(CategoryFactory(), **overrides)
     )
 
@@ -248,7 +267,7 @@ def test_invalid_input_is_shown_next_to_the_field_and_nothing_is_saved(
     assert not Product.objects.exists()
 
 
-def test_at_least_one_variant_is_required(owner_client):
+def test_at_least_one_variant_is_required(listing_owner_client):
     data = {
         key: value
         for key, value in product_data(CategoryFactory()).items()
@@ -256,17 +275,17 @@ def test_at_least_one_variant_is_required(owner_client):
     }
     data.update(variant_data([{}, {}]))
 
-    response = owner_client.post(reverse("seller_products:create"), data)
+    response = listing_owner_client.post(reverse("seller_products:create"), data)
 
     assert "Add at least one variant" in response.content.decode()
     assert not Product.objects.exists()
 
 
-def test_the_category_list_marks_restricted_and_prohibited_categories(owner_client):
+def test_the_category_list_marks_restricted_and_prohibited_categories(listing_owner_client):
     CategoryFactory(name="Cosmetics", policy_status="restricted")
     CategoryFactory(name="Weapons", policy_status="prohibited")
 
-    page = owner_client.get(reverse("seller_products:create")).content.decode()
+    page = listing_owner_client.get(reverse("seller_products:create")).content.decode()
 
     assert "Cosmetics (restricted: needs an approved qualification)" in page
     assert "Weapons (prohibited: listings are refused)" in page
@@ -313,10 +332,12 @@ def edit_data(product, **overrides):
     }
 
 
-def test_editing_a_draft_saves_in_place_and_can_remove_a_variant(owner_client, seller):
-    product = draft_product(seller=seller)
+def test_editing_a_draft_saves_in_place_and_can_remove_a_variant(
+    listing_owner_client, listing_seller
+):
+    product = draft_product(seller=listing_seller)
 
-    response = owner_client.post(
+    response = listing_owner_client.post(
         reverse("seller_products:edit", args=[product.pk]),
         edit_data(product, title="Linen overshirt", **{"variants-1-DELETE": "on"}),
     )
@@ -329,15 +350,17 @@ def test_editing_a_draft_saves_in_place_and_can_remove_a_variant(owner_client, s
     ]
 
 
-def test_editing_a_live_product_explains_review_and_keeps_the_live_version(owner_client, seller):
+def test_editing_a_live_product_explains_review_and_keeps_the_live_version(
+    listing_owner_client, listing_seller
+):
     KeywordRuleFactory(phrase="limited edition", action=KeywordRule.Action.REVIEW, reason="Check.")
-    product = live_product(seller=seller)
+    product = reviewed_live_product(seller=listing_seller)
     url = reverse("seller_products:edit", args=[product.pk])
-    page = owner_client.get(url).content.decode()
+    page = listing_owner_client.get(url).content.decode()
     assert "stays on sale" in page
     assert "variants-TOTAL_FORMS" not in page  # variants of a product on sale are not replaced
 
-    response = owner_client.post(
+    response = listing_owner_client.post(
         url,
         {
             "title": "Limited edition linen shirt",
@@ -356,7 +379,7 @@ def test_editing_a_live_product_explains_review_and_keeps_the_live_version(owner
     assert "An edit is waiting for review" in content
     assert "Limited edition linen shirt" in content
     # The edit form continues from the pending edit and says so.
-    edit_page = owner_client.get(url).content.decode()
+    edit_page = listing_owner_client.get(url).content.decode()
     assert "An edit is waiting for review" in edit_page
     assert 'value="Limited edition linen shirt"' in edit_page
 
@@ -364,13 +387,18 @@ def test_editing_a_live_product_explains_review_and_keeps_the_live_version(owner
 # --- Product page and actions ------------------------------------------------------------------
 
 
-def test_a_rejected_product_shows_its_reasons_suggestions_and_a_link_to_fix(owner_client, seller):
+def test_a_rejected_product_shows_its_reasons_suggestions_and_a_link_to_fix(
+    listing_owner_client, listing_seller
+):
     product = draft_product(
-        seller=seller, category=CategoryFactory(name="Cosmetics", policy_status="restricted")
+        seller=listing_seller,
+        category=CategoryFactory(name="Cosmetics", policy_status="restricted"),
     )
-    owner_client.post(reverse("seller_products:action", args=[product.pk, "submit"]))
+    listing_owner_client.post(reverse("seller_products:action", args=[product.pk, "submit"]))
 
-    page = owner_client.get(reverse("seller_products:detail", args=[product.pk])).content.decode()
+    page = listing_owner_client.get(
+        reverse("seller_products:detail", args=[product.pk])
+    ).content.decode()
 
     assert "This product was not approved" in page
     assert "Cosmetics is a restricted category." in page
@@ -379,10 +407,10 @@ def test_a_rejected_product_shows_its_reasons_suggestions_and_a_link_to_fix(owne
     assert reverse("seller_products:edit", args=[product.pk]) in page
 
 
-def test_the_product_page_offers_only_the_legal_actions(owner_client, seller):
-    product = live_product(seller=seller)
+def test_the_product_page_offers_only_the_legal_actions(listing_owner_client, listing_seller):
+    product = reviewed_live_product(seller=listing_seller)
 
-    response = owner_client.get(reverse("seller_products:detail", args=[product.pk]))
+    response = listing_owner_client.get(reverse("seller_products:detail", args=[product.pk]))
 
     offered = {name for name, _label in response.context["actions"]}
     assert offered == {"deactivate", "delete", "duplicate"}
@@ -402,12 +430,12 @@ def test_the_product_page_offers_only_the_legal_actions(owner_client, seller):
     ],
 )
 def test_each_action_button_calls_its_service_and_confirms(
-    owner_client, seller, start, action, end
+    listing_owner_client, listing_seller, start, action, end
 ):
-    product = draft_product(seller=seller)
+    product = draft_product(seller=listing_seller)
     Product.objects.filter(pk=product.pk).update(status=start)
 
-    response = owner_client.post(
+    response = listing_owner_client.post(
         reverse("seller_products:action", args=[product.pk, action]), follow=True
     )
 
@@ -416,10 +444,10 @@ def test_each_action_button_calls_its_service_and_confirms(
     assert response.context["messages"]
 
 
-def test_an_illegal_action_changes_nothing_and_says_why(owner_client, seller):
-    product = draft_product(seller=seller)
+def test_an_illegal_action_changes_nothing_and_says_why(listing_owner_client, listing_seller):
+    product = draft_product(seller=listing_seller)
 
-    response = owner_client.post(
+    response = listing_owner_client.post(
         reverse("seller_products:action", args=[product.pk, "deactivate"]), follow=True
     )
 
@@ -428,40 +456,61 @@ def test_an_illegal_action_changes_nothing_and_says_why(owner_client, seller):
     assert "cannot become deactivated by you" in response.content.decode()
 
 
-def test_duplicating_opens_the_copy_for_editing(owner_client, seller):
-    product = live_product(seller=seller)
+def test_duplicating_opens_the_copy_for_editing(listing_owner_client, listing_seller):
+    product = reviewed_live_product(seller=listing_seller)
 
-    response = owner_client.post(reverse("seller_products:action", args=[product.pk, "duplicate"]))
+    response = listing_owner_client.post(
+        reverse("seller_products:action", args=[product.pk, "duplicate"])
+    )
 
-    copy = Product.objects.exclude(pk=product.pk).get(seller=seller)
+    copy = Product.objects.exclude(pk=product.pk).get(seller=listing_seller)
     assert response["Location"] == reverse("seller_products:edit", args=[copy.pk])
     assert copy.status == ProductStatus.DRAFT
 
 
-def test_images_are_uploaded_moved_and_removed_from_the_product_page(owner_client, seller):
-    product = draft_product(seller=seller)
+def test_a_product_deleted_after_a_takedown_cannot_be_duplicated(
+    listing_owner_client, listing_seller
+):
+    product = taken_down_product(listing_seller)
+    listing.product_delete(product=product, actor=listing_seller.owner)
+
+    response = listing_owner_client.post(
+        reverse("seller_products:action", args=[product.pk, "duplicate"]), follow=True
+    )
+
+    assert response.status_code == 200
+    assert "cannot be copied" in " ".join(str(m) for m in response.context["messages"])
+    assert Product.objects.filter(seller=listing_seller).count() == 1
+
+
+def test_images_are_uploaded_moved_and_removed_from_the_product_page(
+    listing_owner_client, listing_seller
+):
+    product = draft_product(seller=listing_seller)
     add_url = reverse("seller_products:image_add", args=[product.pk])
 
-    owner_client.post(
+    listing_owner_client.post(
         add_url, {"images": [image_upload("a.jpg"), image_upload("b.png", image_format="PNG")]}
     )
     first, second = product.images.all()
-    owner_client.post(
+    listing_owner_client.post(
         reverse("seller_products:image_move", args=[product.pk, second.pk]),
         {"direction": "earlier"},
     )
     assert list(product.images.values_list("pk", flat=True)) == [second.pk, first.pk]
-    owner_client.post(reverse("seller_products:image_remove", args=[product.pk, second.pk]))
+    listing_owner_client.post(reverse("seller_products:image_remove", args=[product.pk, second.pk]))
 
     assert list(product.images.values_list("pk", flat=True)) == [first.pk]
-    page = owner_client.get(reverse("seller_products:detail", args=[product.pk])).content.decode()
+    page = listing_owner_client.get(
+        reverse("seller_products:detail", args=[product.pk])
+    ).content.decode()
     assert first.thumbnail.url in page
 
 
-def test_an_invalid_image_upload_is_refused_with_a_message(owner_client, seller):
-    product = draft_product(seller=seller)
+def test_an_invalid_image_upload_is_refused_with_a_message(listing_owner_client, listing_seller):
+    product = draft_product(seller=listing_seller)
 
-    response = owner_client.post(
+    response = listing_owner_client.post(
         reverse("seller_products:image_add", args=[product.pk]),
         {"images": [image_upload("fake.jpg", image_format="PNG")]},
         follow=True,
@@ -474,11 +523,11 @@ def test_an_invalid_image_upload_is_refused_with_a_message(owner_client, seller)
 # --- Inline price and stock (htmx) ---------------------------------------------------------------
 
 
-def test_the_htmx_inline_edit_answers_the_updated_row(owner_client, seller):
-    product = live_product(seller=seller)
+def test_the_htmx_inline_edit_answers_the_updated_row(listing_owner_client, listing_seller):
+    product = reviewed_live_product(seller=listing_seller)
     sku = product.skus.get(seller_sku="SHIRT-S")
 
-    response = owner_client.post(
+    response = listing_owner_client.post(
         reverse("seller_products:sku_update", args=[product.pk, sku.pk]),
         {"price": "19.99", "stock_on_hand": "7", "next": list_url()},
         headers={"HX-Request": "true"},
@@ -495,11 +544,13 @@ def test_the_htmx_inline_edit_answers_the_updated_row(owner_client, seller):
     assert product.price_min_minor == 1999
 
 
-def test_the_htmx_inline_edit_shows_errors_in_the_row_and_saves_nothing(owner_client, seller):
-    product = live_product(seller=seller)
+def test_the_htmx_inline_edit_shows_errors_in_the_row_and_saves_nothing(
+    listing_owner_client, listing_seller
+):
+    product = reviewed_live_product(seller=listing_seller)
     sku = product.skus.get(seller_sku="SHIRT-S")
 
-    response = owner_client.post(
+    response = listing_owner_client.post(
         reverse("seller_products:sku_update", args=[product.pk, sku.pk]),
         {"price": "abc", "stock_on_hand": "-2"},
         headers={"HX-Request": "true"},
@@ -512,12 +563,12 @@ def test_the_htmx_inline_edit_shows_errors_in_the_row_and_saves_nothing(owner_cl
     assert (sku.price_minor, sku.stock_on_hand) == (2500, 5)
 
 
-def test_the_inline_edit_works_without_javascript(owner_client, seller):
-    product = live_product(seller=seller)
+def test_the_inline_edit_works_without_javascript(listing_owner_client, listing_seller):
+    product = reviewed_live_product(seller=listing_seller)
     sku = product.skus.get(seller_sku="SHIRT-S")
     back_to = list_url(status="live")
 
-    response = owner_client.post(
+    response = listing_owner_client.post(
         reverse("seller_products:sku_update", args=[product.pk, sku.pk]),
         {"price": "21", "stock_on_hand": "3", "next": back_to},
     )
@@ -525,20 +576,36 @@ def test_the_inline_edit_works_without_javascript(owner_client, seller):
     assert response.status_code == 302 and response["Location"] == back_to
     sku.refresh_from_db()
     assert (sku.price_minor, sku.stock_on_hand) == (2100, 3)
-    page = owner_client.get(back_to).content.decode()
+    page = listing_owner_client.get(back_to).content.decode()
     assert "Price and stock saved" in page
 
 
-def test_the_inline_edit_never_redirects_off_site(owner_client, seller):
-    product = live_product(seller=seller)
+def test_the_inline_edit_never_redirects_off_site(listing_owner_client, listing_seller):
+    product = reviewed_live_product(seller=listing_seller)
     sku = product.skus.first()
 
-    response = owner_client.post(
+    response = listing_owner_client.post(
         reverse("seller_products:sku_update", args=[product.pk, sku.pk]),
         {"price": "21", "stock_on_hand": "3", "next": "https://evil.example/"},
     )
 
     assert response["Location"] == reverse("seller_products:list")
+
+
+def test_a_deleted_products_price_and_stock_cannot_be_changed(listing_owner_client, listing_seller):
+    product = draft_product(seller=listing_seller)
+    sku = product.skus.first()
+    listing.product_delete(product=product, actor=listing_seller.owner)
+
+    response = listing_owner_client.post(
+        reverse("seller_products:sku_update", args=[product.pk, sku.pk]),
+        {"price": "1.00", "stock_on_hand": "1"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "restore it first" in " ".join(str(m) for m in response.context["messages"])
+    assert SKU.objects.get(pk=sku.pk).price_minor == sku.price_minor
 
 
 # --- Isolation and access ----------------------------------------------------------------------
@@ -550,7 +617,7 @@ def other_sellers_product():
     return product
 
 
-def test_another_sellers_product_answers_404_everywhere(owner_client):
+def test_another_sellers_product_answers_404_everywhere(listing_owner_client):
     product = other_sellers_product()
     sku = product.skus.first()
     image = product.images.first()
@@ -577,7 +644,7 @@ def test_another_sellers_product_answers_404_everywhere(owner_client):
     ]
 
     for method, url, data in pages:
-        response = getattr(owner_client, method)(url, data)
+        response = getattr(listing_owner_client, method)(url, data)
         assert response.status_code == 404, url
 
     product.refresh_from_db()
@@ -588,21 +655,23 @@ def test_another_sellers_product_answers_404_everywhere(owner_client):
     assert sku.price_minor == 2500
 
 
-def test_a_variant_of_another_sellers_product_answers_404_under_my_product(owner_client, seller):
-    mine = draft_product(seller=seller)
+def test_a_variant_of_another_sellers_product_answers_404_under_my_product(
+    listing_owner_client, listing_seller
+):
+    mine = draft_product(seller=listing_seller)
     theirs = other_sellers_product()
     their_sku = theirs.skus.first()
     their_image = theirs.images.first()
 
     assert (
-        owner_client.post(
+        listing_owner_client.post(
             reverse("seller_products:sku_update", args=[mine.pk, their_sku.pk]),
             {"price": "1", "stock_on_hand": "1"},
         ).status_code
         == 404
     )
     assert (
-        owner_client.post(
+        listing_owner_client.post(
             reverse("seller_products:image_remove", args=[mine.pk, their_image.pk])
         ).status_code
         == 404
@@ -611,10 +680,12 @@ def test_a_variant_of_another_sellers_product_answers_404_under_my_product(owner
     assert ProductImage.objects.filter(pk=their_image.pk).exists()
 
 
-def test_a_product_manager_may_open_the_products_and_an_order_manager_may_not(client, seller):
-    product = draft_product(seller=seller)
-    manager = SellerMemberFactory(seller=seller, role=SellerRole.PRODUCT_MANAGER)
-    orders = SellerMemberFactory(seller=seller, role=SellerRole.ORDER_MANAGER)
+def test_a_product_manager_may_open_the_products_and_an_order_manager_may_not(
+    client, listing_seller
+):
+    product = draft_product(seller=listing_seller)
+    manager = SellerMemberFactory(seller=listing_seller, role=SellerRole.PRODUCT_MANAGER)
+    orders = SellerMemberFactory(seller=listing_seller, role=SellerRole.ORDER_MANAGER)
 
     client.force_login(manager.user)
     assert client.get(reverse("seller_products:detail", args=[product.pk])).status_code == 200

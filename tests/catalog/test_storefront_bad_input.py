@@ -3,17 +3,8 @@
 import pytest
 
 from catalog.selectors import product_url
-from catalog.services.products import product_refresh_listing_fields
-from tests.catalog.factories import LiveProductFactory, SKUFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def product():
-    product = LiveProductFactory(title="Sturdy Teapot")
-    SKUFactory(product=product)
-    return product_refresh_listing_fields(product=product)
 
 
 @pytest.mark.parametrize(

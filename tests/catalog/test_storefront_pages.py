@@ -3,24 +3,17 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from catalog import selectors
 from catalog.models import ProductStatus
 from sellers.models import SellerStatus, ShippingTemplate
-from tests.catalog.factories import BrandFactory
-from tests.catalog.factories_storefront import live_product
+from tests.catalog.factories import BrandFactory, live_product
 from tests.policies.factories import CategoryFactory
 from tests.sellers.factories import ApprovedSellerFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """The home page caches its category counts for a minute; each test starts without them."""
-    cache.clear()
+# The home page caches its category counts for a minute; each test starts without them.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 # --- Home ---------------------------------------------------------------------------------------

@@ -10,8 +10,7 @@ from PIL import Image
 from catalog import selectors
 from catalog.models import ProductImage, ProductStatus
 from sellers.models import SellerStatus
-from tests.catalog.factories import BrandFactory
-from tests.catalog.factories_storefront import live_product
+from tests.catalog.factories import BrandFactory, live_product
 from tests.policies.factories import CategoryFactory
 from tests.sellers.factories import ApprovedSellerFactory
 
@@ -69,7 +68,7 @@ def test_a_category_lists_the_products_of_its_whole_subtree():
 
     assert titles(selectors.storefront_products(category=fashion)) == ["Runner", "Boot", "Scarf"]
     assert titles(selectors.storefront_products(category=shoes)) == ["Runner", "Boot"]
-    assert sorted(selectors.category_descendant_ids(category_id=fashion.pk)) == sorted(
+    assert sorted(selectors.category_tree().subtree_ids(fashion.pk)) == sorted(
         [fashion.pk, shoes.pk, sneakers.pk]
     )
 

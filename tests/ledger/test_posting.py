@@ -87,6 +87,7 @@ def test_reusing_a_key_for_other_amounts_is_a_conflict():
 def test_entries_cannot_be_updated_or_deleted_through_the_models():
     pay()
     entry = LedgerEntry.objects.first()
+    stored = list(LedgerEntry.objects.order_by("pk").values_list("pk", "amount_minor"))
 
     with pytest.raises(PermissionError):
         entry.save()
@@ -96,6 +97,8 @@ def test_entries_cannot_be_updated_or_deleted_through_the_models():
         LedgerEntry.objects.update(amount_minor=1)
     with pytest.raises(PermissionError):
         LedgerEntry.objects.all().delete()
+
+    assert list(LedgerEntry.objects.order_by("pk").values_list("pk", "amount_minor")) == stored
 
 
 def test_the_database_refuses_an_update_of_an_entry():

@@ -1,76 +1,23 @@
 """Background jobs run on a real Celery worker process, on the broker the settings choose:
 Redis when REDIS_URL is set (CI), kombu's filesystem transport otherwise (the embedded default)."""
 
-import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from marketplace import celery_app
 from marketplace.models import JobHeartbeat
 from marketplace.tasks import record_job_heartbeat
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_url_of_the_test_database() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+from tests.celery_worker import celery_worker_process
 
 
 @pytest.fixture
 def real_worker():
     """A `celery worker` subprocess consuming a queue of its own, with the test database."""
-    queue = f"test-{uuid.uuid4().hex}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": database_url_of_the_test_database(),
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "marketplace",
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            queue,
-            "--hostname",
-            f"{queue}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
+    with celery_worker_process() as queue:
         yield queue
-    finally:
-        process.terminate()
-        try:
-            output, _ = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-        print(output[-4000:])
 
 
 @pytest.mark.django_db(transaction=True)

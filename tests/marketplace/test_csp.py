@@ -8,26 +8,20 @@ import re
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
 from catalog.selectors import product_url
 from marketplace.middleware import build_policy, error_page_style_hashes
 from tests.accounts.factories import StaffUserFactory, UserFactory
-from tests.catalog.factories_storefront import live_product
+from tests.catalog.factories import live_product
 from tests.policies.factories import CategoryFactory, PolicyVersionFactory
 from tests.sellers.factories import ApprovedSellerFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STRIPE_JS = "https://js.stripe.com"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
 
 
 def policy_of(response) -> dict[str, list[str]]:

@@ -5,23 +5,17 @@ import ast
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from catalog.selectors import product_url
 from tests.accounts.factories import StaffUserFactory, UserFactory
-from tests.catalog.factories_storefront import live_product
+from tests.catalog.factories import live_product
 from tests.policies.factories import CategoryFactory, PolicyVersionFactory
 from tests.sellers.factories import ApprovedSellerFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
 
 
 @pytest.fixture
@@ -125,11 +119,7 @@ def test_head_through_the_page_cache_never_stores_an_empty_page(client, settings
 
 APPS = ("marketplace", "policies", "sellers", "catalog", "orders", "affiliates")
 # Views that allow GET but answer HEAD with 405 on purpose, each with its reason.
-GET_WITHOUT_HEAD_ALLOWED = {
-    # Its body treats anything but GET as the form's POST; a signed-in Seller Center page that no
-    # checker opens.
-    ("sellers/views/seller_center.py", "qualifications"),
-}
+GET_WITHOUT_HEAD_ALLOWED: set[tuple[str, str]] = set()
 
 
 def _decorator_refuses_head(decorator: ast.expr) -> bool:

@@ -9,22 +9,10 @@ from django.urls import reverse
 from catalog.selectors import product_url
 from marketplace.payments.models import LocalConnectedAccount
 from sellers.services.setup import payout_account_connect
-from tests.catalog.factories_storefront import live_product
-from tests.sellers.factories import ApprovedSellerFactory
 
 pytestmark = pytest.mark.django_db
 
 GUARD = "marketplace.request_guards.RequestGuardMiddleware"
-
-
-@pytest.fixture
-def seller():
-    return ApprovedSellerFactory()
-
-
-@pytest.fixture
-def product():
-    return live_product(title="Sturdy Teapot")
 
 
 def test_the_guard_runs_before_anything_that_looks_the_address_up():

@@ -2,9 +2,11 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from marketplace.accounts.models import User
 from marketplace.management.commands.seed_demo import DEMO_LOGINS, demo_steps
+from orders.models import Order, OrderStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +49,25 @@ def test_the_demo_admin_can_open_the_admin(client):
     assert client.login(username=admin_login.email, password=admin_login.password)
 
     assert client.get("/admin/").status_code == 200
+
+
+def test_the_demo_seller_sees_the_demo_shoppers_paid_orders(client):
+    run_seed_demo()
+    shopper = User.objects.get(email="shopper@demo.test")
+    orders = Order.objects.filter(buyer=shopper)
+    assert orders.exists()
+    assert not orders.exclude(status=OrderStatus.ON_HOLD).exists()
+    assert orders.values("seller").distinct().count() > 1
+    assert client.login(username="seller@demo.test", password="demo-seller-pass")
+
+    html = client.get(reverse("seller_orders:list")).content.decode()
+
+    sofias = orders.filter(seller__slug="sofias-studio")
+    assert sofias.count() >= 3
+    for order in sofias:
+        assert order.number in html
+    others = orders.exclude(seller__slug="sofias-studio")
+    assert all(order.number not in html for order in others)
+
+    run_seed_demo()  # again: no second round of orders
+    assert Order.objects.filter(buyer=shopper).count() == orders.count()

@@ -1,7 +1,8 @@
 import factory
 
 from catalog.models import SKU
-from orders.models import BuyerAddress, Cart, CartLine
+from orders.models import BuyerAddress, Cart, CartLine, Checkout, Order
+from orders.services.checkout import checkout_place
 from sellers.models import ShippingTemplate
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import LiveProductFactory, SKUFactory
@@ -44,6 +45,26 @@ def cart_with(user, *lines: tuple[SKU, int]) -> Cart:
     for sku, quantity in lines:
         CartLine.objects.create(cart=cart, sku=sku, quantity=quantity)
     return cart
+
+
+def paid_order(buyer=None) -> Order:
+    """An order of one buyable SKU that `buyer` (a new user by default) checked out and paid by
+    card; with several orders, the latest."""
+    buyer = buyer or UserFactory()
+    cart_with(buyer, (buyable_sku(), 1))
+    checkout_place(
+        buyer=buyer, address=BuyerAddressFactory(user=buyer), payment_method="4242424242424242"
+    )
+    return Order.objects.filter(buyer=buyer).latest("id")
+
+
+def failed_checkout() -> Checkout:
+    """A checkout of one buyable SKU by a new user whose card was declined."""
+    buyer = UserFactory()
+    cart_with(buyer, (buyable_sku(), 1))
+    return checkout_place(
+        buyer=buyer, address=BuyerAddressFactory(user=buyer), payment_method="4000000000000002"
+    )
 
 
 def checkout_page_fields(client) -> dict[str, str]:

@@ -71,6 +71,7 @@ def test_update_refuses_a_line_not_in_the_cart():
     cart = cart_get_or_create(user=UserFactory())
     with pytest.raises(DomainError):
         cart_update(cart=cart, sku_id=buyable_sku().id, quantity=2)
+    assert not CartLine.objects.exists()
 
 
 def test_anonymous_cart_lives_in_the_session_and_merges_at_login():

@@ -3,21 +3,10 @@ from django.urls import reverse
 
 from marketplace.errors import DomainError, IllegalTransition
 from orders.models import CartLine, Order, OrderStatus, OrderStatusEvent
-from orders.services.checkout import checkout_place
 from orders.services.transitions import order_transition
-from tests.accounts.factories import UserFactory
-from tests.orders.factories import BuyerAddressFactory, buyable_sku, cart_with
+from tests.orders.factories import buyable_sku, paid_order
 
 pytestmark = pytest.mark.django_db
-
-
-def paid_order() -> Order:
-    buyer = UserFactory()
-    cart_with(buyer, (buyable_sku(), 1))
-    checkout_place(
-        buyer=buyer, address=BuyerAddressFactory(user=buyer), payment_method="4242424242424242"
-    )
-    return Order.objects.get(buyer=buyer)
 
 
 def test_an_order_moves_along_the_table_with_an_audit_row():
@@ -42,8 +31,12 @@ def test_a_stale_copy_cannot_move_an_order_twice():
     order = paid_order()
     stale = Order.objects.get(id=order.id)
     order_transition(order=order, to_status=OrderStatus.CANCELLED)
+    events = OrderStatusEvent.objects.count()
     with pytest.raises(DomainError):
         order_transition(order=stale, to_status=OrderStatus.AWAITING_SHIPMENT)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert OrderStatusEvent.objects.count() == events
 
 
 def test_signing_up_keeps_the_anonymous_cart(client):

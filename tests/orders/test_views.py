@@ -4,13 +4,13 @@ from django.urls import reverse
 from catalog.selectors import product_url
 from marketplace.payments.models import LocalPayment
 from orders.models import BuyerAddress, CartLine, Checkout, CheckoutStatus, Order
-from orders.services.checkout import checkout_place
 from tests.accounts.factories import UserFactory
 from tests.orders.factories import (
     BuyerAddressFactory,
     buyable_sku,
     cart_with,
     checkout_page_fields,
+    paid_order,
 )
 
 pytestmark = pytest.mark.django_db
@@ -129,24 +129,16 @@ def test_a_declined_card_shows_the_error_and_a_retry_that_works(client):
     assert response["Location"] == reverse("checkout:done", args=[checkout.id])
 
 
-def place_order_for(user) -> Order:
-    cart_with(user, (buyable_sku(), 1))
-    checkout_place(
-        buyer=user, address=BuyerAddressFactory(user=user), payment_method="4242424242424242"
-    )
-    return Order.objects.filter(buyer=user).latest("id")
-
-
 def test_a_buyer_sees_their_order_with_its_timeline(client):
     user = UserFactory()
-    order = place_order_for(user)
+    order = paid_order(user)
     client.force_login(user)
     page = client.get(reverse("orders:detail", args=[order.id])).content.decode()
     assert order.number in page and "Payment received." in page and "Order placed." in page
 
 
 def test_a_buyer_cannot_see_another_buyers_order_or_checkout(client):
-    order = place_order_for(UserFactory())
+    order = paid_order(UserFactory())
     client.force_login(UserFactory())
     assert client.get(reverse("orders:detail", args=[order.id])).status_code == 404
     assert client.get(reverse("checkout:done", args=[order.checkout_id])).status_code == 404
@@ -156,13 +148,13 @@ def test_a_buyer_cannot_see_another_buyers_order_or_checkout(client):
 
 def test_the_order_list_reads_a_constant_number_of_queries(client, django_assert_num_queries):
     user = UserFactory()
-    place_order_for(user)
+    paid_order(user)
     client.force_login(user)
     # session, user, count, orders, their lines, the header's cart count
     with django_assert_num_queries(6):
         client.get(reverse("orders:list"))
     for _ in range(3):
-        place_order_for(user)
+        paid_order(user)
     with django_assert_num_queries(6):
         response = client.get(reverse("orders:list"))
     assert response.content.decode().count("Paid (on hold)") == 4

@@ -4,20 +4,10 @@ from django.db.models import Sum
 from marketplace.ledger.models import LedgerEntry, LedgerTransaction
 from marketplace.payments.webhooks import StripeEvent, webhook_handlers_for
 from orders.models import CheckoutStatus, Order, OrderStatus
-from orders.services.checkout import checkout_place
 from orders.webhooks import payment_intent_payment_failed, payment_intent_succeeded
-from tests.accounts.factories import UserFactory
-from tests.orders.factories import BuyerAddressFactory, buyable_sku, cart_with
+from tests.orders.factories import failed_checkout
 
 pytestmark = pytest.mark.django_db
-
-
-def failed_checkout():
-    buyer = UserFactory()
-    cart_with(buyer, (buyable_sku(), 1))
-    return checkout_place(
-        buyer=buyer, address=BuyerAddressFactory(user=buyer), payment_method="4000000000000002"
-    )
 
 
 def event(kind, checkout, **fields):

@@ -20,11 +20,6 @@ DETAILS = {"holder": "Mia Lopez", "account_number": "000123456789"}
 
 
 @pytest.fixture
-def seller():
-    return ApprovedSellerFactory()
-
-
-@pytest.fixture
 def onboarding_path(seller):
     payout_account_connect(seller=seller, actor=seller.owner, site_root="http://testserver")
     external_id = LocalConnectedAccount.objects.get().external_id

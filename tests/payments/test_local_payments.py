@@ -313,3 +313,5 @@ def test_reversing_an_unknown_transfer_is_refused(gateway):
         gateway.transfer_reversal_create(
             transfer_id="tr_local_nope", amount_minor=1, idempotency_key="v:1"
         )
+
+    assert not LocalTransferReversal.objects.exists()

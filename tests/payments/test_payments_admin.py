@@ -12,17 +12,10 @@ from marketplace.payments.webhooks import (
     webhook_handler_register,
     webhook_handler_unregister,
 )
-from tests.accounts.factories import StaffUserFactory
 
 pytestmark = pytest.mark.django_db
 
 TEST_EVENT = "test.admin"
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffUserFactory())
-    return client
 
 
 @pytest.fixture

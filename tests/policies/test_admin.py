@@ -5,7 +5,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from policies.models import Category, EnforcementSettings, PolicyStatus, PolicyVersion
-from tests.accounts.factories import StaffUserFactory
 from tests.policies.factories import (
     CategoryFactory,
     KeywordRuleFactory,
@@ -18,11 +17,6 @@ pytestmark = pytest.mark.django_db
 
 def days(n):
     return timezone.now() + timedelta(days=n)
-
-
-@pytest.fixture
-def staff():
-    return StaffUserFactory()
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from sellers.admin.application import SellerAdmin
 from sellers.models import Seller, SellerPolicyAcceptance, SellerStatus, SellerStatusEvent
 from tests.accounts.factories import StaffUserFactory, UserFactory
 from tests.policies.factories import PolicyVersionFactory
-from tests.sellers.factories import SellerFactory
-from tests.sellers.kyc_factories import KycDocumentFactory
+from tests.sellers.factories import KycDocumentFactory, SellerFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,20 +3,18 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from sellers.models import SellerPolicyAcceptance, SellerStatus, SellerStatusEvent
-from tests.accounts.factories import StaffUserFactory, UserFactory
+from tests.accounts.factories import UserFactory
 from tests.policies.factories import PolicyVersionFactory
-from tests.sellers.factories import ApprovedSellerFactory, SellerFactory
-from tests.sellers.kyc_factories import PDF_BYTES, KycDocumentFactory
+from tests.sellers.factories import (
+    PDF_BYTES,
+    ApprovedSellerFactory,
+    KycDocumentFactory,
+    SellerFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:sellers_seller_changelist")
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffUserFactory())
-    return client
 
 
 def change_url(seller):

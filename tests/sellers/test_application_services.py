@@ -5,8 +5,13 @@ from sellers.models import Seller, SellerMember, SellerRole, SellerStatus, Selle
 from sellers.services import application as services
 from tests.accounts.factories import StaffUserFactory, UserFactory
 from tests.policies.factories import CategoryFactory, PolicyDocumentFactory, PolicyVersionFactory
-from tests.sellers.factories import ApprovedSellerFactory, SellerFactory, SellerMemberFactory
-from tests.sellers.kyc_factories import KycDocumentFactory, complete_application
+from tests.sellers.factories import (
+    ApprovedSellerFactory,
+    KycDocumentFactory,
+    SellerFactory,
+    SellerMemberFactory,
+    complete_application,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -123,6 +128,7 @@ def test_the_main_category_must_be_a_top_level_category():
         )
 
     assert "main_category" in raised.value.field_errors
+    assert not Seller.objects.exists()
 
 
 @pytest.mark.parametrize("status", [S.DRAFT, S.NEEDS_INFO])

@@ -6,36 +6,20 @@ from django.urls import reverse
 from sellers.models import Seller, SellerMember, SellerRole, SellerStatus, SellerStatusEvent
 from tests.accounts.factories import UserFactory
 from tests.policies.factories import CategoryFactory, PolicyDocumentFactory, PolicyVersionFactory
-from tests.sellers.factories import ApprovedSellerFactory, SellerFactory, SellerMemberFactory
-from tests.sellers.kyc_factories import KycDocumentFactory, complete_application
+from tests.sellers.factories import (
+    ApprovedSellerFactory,
+    KycDocumentFactory,
+    SellerFactory,
+    SellerMemberFactory,
+    complete_application,
+    form_data,
+)
 
 pytestmark = pytest.mark.django_db
 
 APPLY = reverse("seller_center:apply")
 APPLICATION = reverse("seller_center:application")
 SUBMIT = reverse("seller_center:application_submit")
-
-
-def form_data(**overrides):
-    data = {
-        "kind": "individual",
-        "shop_name": "Green Leaf Tea",
-        "slug": "green-leaf-tea",
-        "legal_name": "Mira Lin",
-        "contact_email": "mira@example.com",
-        "contact_phone": "+1 555 0199",
-        "country": "US",
-        "address_line1": "12 Harbour Road",
-        "address_line2": "",
-        "city": "Portland",
-        "region": "OR",
-        "postal_code": "97201",
-        "tax_id": "",
-        "main_category": CategoryFactory().pk,
-        "description": "",
-    }
-    data.update(overrides)
-    return data
 
 
 # --- apply ---------------------------------------------------------------------------------
@@ -129,6 +113,25 @@ def test_a_taken_shop_address_is_explained_next_to_the_field(client):
         "That shop address is taken. Choose another one."
     ]
     assert not Seller.objects.filter(owner=user).exists()
+
+
+def test_an_invalid_application_answers_400(client):
+    client.force_login(UserFactory())
+
+    response = client.post(reverse("seller_center:apply"), {"kind": "bogus", "slug": "../.."})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["slug"]
+
+
+def test_an_overlong_shop_description_is_refused_on_the_application(client):
+    client.force_login(UserFactory())
+
+    response = client.post(reverse("seller_center:apply"), form_data(description="x" * 2001))
+
+    assert response.status_code == 400
+    assert "under 2,000 characters" in " ".join(response.context["form"].errors["description"])
+    assert not Seller.objects.exists()
 
 
 @pytest.mark.parametrize("status", [SellerStatus.DRAFT, SellerStatus.NEEDS_INFO])
@@ -359,6 +362,14 @@ def test_submit_answers_only_post(client):
     client.force_login(seller.owner)
 
     assert client.get(SUBMIT).status_code == 405
+
+
+def test_a_post_only_page_refuses_get_with_405(client):
+    seller = SellerFactory()
+    client.force_login(seller.owner)
+
+    for name in ("application_submit", "kyc_document_upload", "policies_accept", "staff_invite"):
+        assert client.get(reverse(f"seller_center:{name}")).status_code == 405
 
 
 def test_an_approved_owner_still_sees_the_application_history(client):

@@ -12,8 +12,13 @@ from sellers.models import PayoutAccount, SellerMember, SellerRole, SellerStatus
 from sellers.prerequisites import seller_can_list, seller_listing_prerequisites
 from tests.accounts.factories import UserFactory
 from tests.policies.factories import PolicyVersionFactory
-from tests.sellers.factories import ApprovedSellerFactory, SellerFactory, SellerMemberFactory
-from tests.sellers.factories_seller_center import ViolationFactory, ready_seller
+from tests.sellers.factories import (
+    ApprovedSellerFactory,
+    SellerFactory,
+    SellerMemberFactory,
+    ViolationFactory,
+    ready_seller,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,13 @@ from PIL import Image
 from marketplace.uploads import check_private_media_root_is_not_public, display_file_name
 from sellers.models import KycDocument, SellerStatus
 from sellers.services import application as services
-from tests.sellers.factories import ApprovedSellerFactory, SellerFactory
-from tests.sellers.kyc_factories import PDF_BYTES, KycDocumentFactory, image_bytes
+from tests.sellers.factories import (
+    PDF_BYTES,
+    ApprovedSellerFactory,
+    KycDocumentFactory,
+    SellerFactory,
+    image_bytes,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,12 @@ from marketplace.uploads import private_storage
 from sellers.models import KycDocument, SellerRole, SellerStatus
 from sellers.services import application as services
 from tests.accounts.factories import StaffUserFactory, UserFactory
-from tests.sellers.factories import ApprovedSellerFactory, SellerFactory, SellerMemberFactory
-from tests.sellers.kyc_factories import (
+from tests.sellers.factories import (
     PDF_BYTES,
+    ApprovedSellerFactory,
     KycDocumentFactory,
+    SellerFactory,
+    SellerMemberFactory,
     image_bytes,
     jpeg_upload,
     pdf_upload,
@@ -130,6 +132,7 @@ def test_only_the_owner_can_add_documents(settings):
             seller=seller, kind="passport", upload=pdf_upload(), uploaded_by=admin
         )
 
+    assert not KycDocument.objects.exists()
     assert stored_files(settings.PRIVATE_MEDIA_ROOT) == []
 
 

@@ -18,8 +18,7 @@ from sellers.services.policy_acceptance import (
     seller_policies_accept,
 )
 from tests.policies.factories import PolicyDocumentFactory, PolicyVersionFactory
-from tests.sellers.factories import ApprovedSellerFactory, SellerMemberFactory
-from tests.sellers.factories_seller_center import ViolationFactory
+from tests.sellers.factories import ApprovedSellerFactory, SellerMemberFactory, ViolationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +106,7 @@ def test_someone_from_another_shop_cannot_accept_for_this_one(versions):
         seller_policies_accept(
             seller=seller, user=stranger.owner, ip_address=None, version_ids=[versions[0].pk]
         )
+    assert not SellerPolicyAcceptance.objects.exists()
 
 
 def test_the_page_lists_policies_marks_them_and_accepts_all(client, versions):

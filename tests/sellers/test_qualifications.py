@@ -1,6 +1,7 @@
 """Qualifications: a seller uploads a checked document for a restricted category or a brand,
 staff approve or reject it (with a reason) in admin, and approved ones become the credentials that
-listing screening reads."""
+listing screening reads. An expired document and more than a few waiting are refused, and the
+seller is locked before the duplicate check."""
 
 from datetime import timedelta
 
@@ -15,8 +16,10 @@ from marketplace.errors import DomainError, IllegalTransition
 from policies.models import PolicyStatus
 from policies.screening import SellerCredentials
 from sellers.credentials import seller_screening_credentials
+from sellers.forms.setup import QualificationForm
 from sellers.models import Qualification, SellerRole
 from sellers.services.qualifications import (
+    MAX_PENDING_QUALIFICATIONS,
     QualificationRefused,
     qualification_approve,
     qualification_reject,
@@ -24,15 +27,19 @@ from sellers.services.qualifications import (
 )
 from tests.accounts.factories import StaffUserFactory, UserFactory
 from tests.policies.factories import CategoryFactory
-from tests.sellers.factories import ApprovedSellerFactory, SellerMemberFactory
-from tests.sellers.factories_seller_center import QualificationFactory, pdf_upload
+from tests.sellers.factories import (
+    ApprovedSellerFactory,
+    QualificationFactory,
+    SellerMemberFactory,
+    pdf_upload,
+)
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def restricted():
-    return CategoryFactory(name="Medicines", policy_status=PolicyStatus.RESTRICTED)
+needs_row_locks = pytest.mark.skipif(
+    "not connection.features.has_select_for_update",
+    reason="SQLite has no row locks; the lock is checked on PostgreSQL.",
+)
 
 
 def private_files(settings):
@@ -112,6 +119,73 @@ def test_a_second_pending_qualification_for_the_same_brand_is_refused():
             submitted_by=seller.owner,
         )
     assert Qualification.objects.count() == 1
+
+
+def test_a_qualification_that_has_already_expired_is_refused(settings, restricted):
+    seller = ApprovedSellerFactory()
+
+    with pytest.raises(QualificationRefused, match="already expired"):
+        qualification_submit(
+            seller=seller,
+            kind=Qualification.Kind.CATEGORY,
+            category=restricted,
+            document=pdf_upload(),
+            submitted_by=seller.owner,
+            expires_on=timezone.localdate() - timedelta(days=1),
+        )
+
+    assert not Qualification.objects.exists()
+
+
+def test_the_qualification_form_explains_an_expiry_date_in_the_past(restricted):
+    form = QualificationForm(
+        {
+            "kind": Qualification.Kind.CATEGORY,
+            "category": restricted.pk,
+            "expires_on": (timezone.localdate() - timedelta(days=3)).isoformat(),
+        },
+        {"document": pdf_upload()},
+    )
+
+    assert not form.is_valid()
+    assert "has passed" in form.errors["expires_on"][0]
+
+
+def test_a_seller_can_have_only_so_many_qualifications_waiting(settings):
+    seller = ApprovedSellerFactory()
+    for number in range(MAX_PENDING_QUALIFICATIONS):
+        QualificationFactory(seller=seller, brand_name=f"Brand {number}")
+
+    with pytest.raises(QualificationRefused, match="already waiting"):
+        qualification_submit(
+            seller=seller,
+            kind=Qualification.Kind.BRAND,
+            brand_name="One More",
+            document=pdf_upload(),
+            submitted_by=seller.owner,
+        )
+
+    assert Qualification.objects.filter(seller=seller).count() == MAX_PENDING_QUALIFICATIONS
+
+
+@needs_row_locks
+def test_submitting_a_qualification_locks_the_seller_before_checking_for_duplicates():
+    seller = ApprovedSellerFactory()
+
+    with CaptureQueriesContext(connection) as queries:
+        qualification_submit(
+            seller=seller,
+            kind=Qualification.Kind.BRAND,
+            brand_name="Acme",
+            document=pdf_upload(),
+            submitted_by=seller.owner,
+        )
+
+    statements = [query["sql"] for query in queries.captured_queries]
+    lock = next(i for i, sql in enumerate(statements) if "FOR UPDATE" in sql)
+    check = next(i for i, sql in enumerate(statements) if "sellers_qualification" in sql)
+    assert 'FROM "sellers_seller"' in statements[lock]
+    assert lock < check
 
 
 def test_approving_emails_the_owner_after_commit(mailoutbox, django_capture_on_commit_callbacks):

@@ -1,5 +1,5 @@
 """Connecting a payout account through the gateway: connect, onboard at the provider (the local
-test gateway here), come back, and the account is active."""
+test gateway here), come back, and the account is active. Only the shop's owner may connect."""
 
 from urllib.parse import parse_qs, urlsplit
 
@@ -47,6 +47,9 @@ def test_connecting_twice_reuses_the_same_account():
 def test_refreshing_without_an_account_is_refused():
     with pytest.raises(PayoutAccountMissing):
         payout_account_refresh(seller=ApprovedSellerFactory())
+
+    assert not PayoutAccount.objects.exists()
+    assert not LocalConnectedAccount.objects.exists()
 
 
 def test_refreshing_before_onboarding_keeps_the_account_onboarding():
@@ -120,4 +123,20 @@ def test_connect_needs_a_post(client):
     client.force_login(seller.owner)
 
     assert client.get(reverse("seller_center:payout_connect")).status_code == 405
+    assert not PayoutAccount.objects.exists()
+
+
+def test_only_the_owner_can_start_payout_onboarding(client):
+    from sellers.models import PayoutAccount, SellerRole
+    from tests.sellers.factories import SellerMemberFactory
+
+    member = SellerMemberFactory(role=SellerRole.ADMIN)
+    client.force_login(member.user)
+
+    page = client.get(reverse("seller_center:payouts")).content.decode()
+    response = client.post(reverse("seller_center:payout_connect"), follow=True)
+
+    assert "Only the shop's owner can connect" in page
+    assert "Connect payout account</button>" not in page
+    assert "Only the shop&#x27;s owner can connect" in response.content.decode()
     assert not PayoutAccount.objects.exists()

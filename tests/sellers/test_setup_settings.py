@@ -1,5 +1,6 @@
 """Settings: the shop profile with message hours, one address of each kind, the shipping template
-typed in currency and stored in minor units."""
+typed in currency (a decimal comma is refused, never read as thousands) and stored in minor
+units."""
 
 from datetime import time
 
@@ -9,8 +10,11 @@ from django.urls import reverse
 from sellers.forms.setup import ShippingTemplateForm
 from sellers.models import ShippingTemplate, ShopAddress
 from sellers.services.setup import InvalidSetup, shipping_template_set, shop_address_set
-from tests.sellers.factories import ApprovedSellerFactory
-from tests.sellers.factories_seller_center import ShippingTemplateFactory, ShopAddressFactory
+from tests.sellers.factories import (
+    ApprovedSellerFactory,
+    ShippingTemplateFactory,
+    ShopAddressFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -24,14 +28,6 @@ ADDRESS = {
     "postal_code": "97201",
     "country": "US",
 }
-
-
-@pytest.fixture
-def owner_client(client):
-    seller = ApprovedSellerFactory()
-    client.force_login(seller.owner)
-    client.seller = seller
-    return client
 
 
 def test_the_profile_saves_the_description_and_message_hours(owner_client):
@@ -62,6 +58,19 @@ def test_message_hours_need_both_ends_in_order(owner_client):
     assert response.status_code == 400
     assert "The end must be after the start." in response.content.decode()
     assert owner_client.seller.message_hours_start is None
+
+
+def test_an_invalid_profile_answers_400(client):
+    seller = ApprovedSellerFactory()
+    client.force_login(seller.owner)
+
+    response = client.post(
+        reverse("seller_center:settings"),
+        {"description": "x", "message_hours_start": "25:99", "message_hours_end": "nope"},
+    )
+
+    assert response.status_code == 400
+    assert 'id="id_message_hours_start_error"' in response.content.decode()
 
 
 def test_saving_an_address_twice_keeps_one_of_its_kind(owner_client):
@@ -227,6 +236,49 @@ def test_the_shipping_service_refuses_out_of_range_values():
             processing_days=11,
         )
     assert not ShippingTemplate.objects.exists()
+
+
+def shipping_form(flat_fee, currency="USD"):
+    return ShippingTemplateForm(
+        {"flat_fee": flat_fee, "free_shipping_threshold": "", "processing_days": "2"},
+        currency=currency,
+    )
+
+
+@pytest.mark.parametrize("typed", ["4,99", "1,25", "1,2,3", ",5", "12,5000"])
+def test_a_decimal_comma_is_refused_instead_of_read_as_thousands(typed):
+    form = shipping_form(typed)
+
+    assert not form.is_valid()
+    assert "Use a dot for decimals" in " ".join(form.errors["flat_fee"])
+
+
+@pytest.mark.parametrize(
+    ("typed", "minor"), [("1,000", 100000), ("1,000.00", 100000), ("999.50", 99950)]
+)
+def test_commas_between_thousands_still_work(typed, minor):
+    form = shipping_form(typed)
+
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["flat_fee"] == minor
+
+
+@pytest.mark.parametrize("typed", ["\u0661\u0662", "\uff11\uff12"])
+def test_only_ascii_digits_make_an_amount(typed):
+    assert not shipping_form(typed).is_valid()
+
+
+def test_the_shipping_page_answers_400_with_the_reason_for_a_decimal_comma(client):
+    seller = ApprovedSellerFactory()
+    client.force_login(seller.owner)
+
+    response = client.post(
+        reverse("seller_center:shipping"),
+        {"flat_fee": "4,99", "free_shipping_threshold": "", "processing_days": "2"},
+    )
+
+    assert response.status_code == 400
+    assert "Use a dot for decimals" in response.content.decode()
 
 
 def test_one_sellers_staff_never_touch_another_sellers_addresses(client):

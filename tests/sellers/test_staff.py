@@ -1,4 +1,5 @@
-"""Staff: invitations by email with a hashed, expiring token; accepting with the invited address;
+"""Staff: invitations by email with a hashed, expiring token; accepting with the invited address
+(the person locked before the one-shop check);
 roles changed and members removed by owners and admins only; one seller never reaches another's."""
 
 import hashlib
@@ -11,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sellers.models import SellerInvitation, SellerMember, SellerRole, SellerStatus
+from sellers.services import staff as staff_services
 from sellers.services.setup import SellerRecordNotFound
 from sellers.services.staff import (
     InvitationNotUsable,
@@ -26,6 +28,11 @@ from tests.accounts.factories import UserFactory
 from tests.sellers.factories import ApprovedSellerFactory, SellerFactory, SellerMemberFactory
 
 pytestmark = pytest.mark.django_db
+
+needs_row_locks = pytest.mark.skipif(
+    "not connection.features.has_select_for_update",
+    reason="SQLite has no row locks; the lock is checked on PostgreSQL.",
+)
 
 
 def invite(seller, email="new.hire@example.com", role=SellerRole.ORDER_MANAGER):
@@ -149,6 +156,32 @@ def test_accepting_is_refused_to_someone_who_already_works_for_a_seller():
 
     with pytest.raises(InvitationNotUsable, match="already work for a seller"):
         seller_invitation_accept(raw_token=token, user=busy.user)
+    assert list(SellerMember.objects.filter(user=busy.user)) == [busy]
+    assert SellerInvitation.objects.get().accepted_at is None
+
+
+@needs_row_locks
+def test_accepting_an_invitation_locks_the_person_before_the_one_shop_check():
+    seller = ApprovedSellerFactory()
+    invitee = UserFactory()
+    _, token = staff_services.seller_invitation_create(
+        seller=seller, email=invitee.email, role=SellerRole.FINANCE, invited_by=seller.owner
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        staff_services.seller_invitation_accept(raw_token=token, user=invitee)
+
+    statements = [query["sql"] for query in queries.captured_queries]
+    user_lock = next(
+        i for i, sql in enumerate(statements) if "FOR UPDATE" in sql and "accounts_user" in sql
+    )
+    membership_check = next(
+        i
+        for i, sql in enumerate(statements)
+        if "sellers_sellermember" in sql and sql.lstrip().startswith("SELECT")
+    )
+    assert user_lock < membership_check
+    assert SellerInvitation.objects.get(seller=seller).accepted_at is not None
 
 
 def test_a_revoked_invitation_is_revoked_once():
@@ -158,9 +191,12 @@ def test_a_revoked_invitation_is_revoked_once():
     seller_invitation_revoke(seller=seller, invitation_id=invitation.pk, actor=seller.owner)
 
     invitation.refresh_from_db()
-    assert invitation.revoked_at is not None
+    revoked_at = invitation.revoked_at
+    assert revoked_at is not None
     with pytest.raises(InvitationNotUsable):
         seller_invitation_revoke(seller=seller, invitation_id=invitation.pk, actor=seller.owner)
+    invitation.refresh_from_db()
+    assert invitation.revoked_at == revoked_at
 
 
 # --- Roles and removal ------------------------------------------------------------------------
@@ -186,7 +222,9 @@ def test_a_members_role_can_change_but_not_the_owners():
             seller=seller, member_id=member.pk, role=SellerRole.OWNER, actor=seller.owner
         )
     owner.refresh_from_db()
+    member.refresh_from_db()
     assert owner.role == SellerRole.OWNER
+    assert member.role == SellerRole.ADMIN
 
 
 def test_removing_a_member_emails_them_and_the_owner_cannot_be_removed(
@@ -365,7 +403,7 @@ def test_a_removed_member_is_locked_out_on_their_next_request(client):
     member = SellerMemberFactory(seller=seller, role=SellerRole.ORDER_MANAGER)
     owner_client, member_client = client, client.__class__()
     member_client.force_login(member.user)
-    assert member_client.get(reverse("seller_center:orders")).status_code == 200
+    assert member_client.get(reverse("seller_orders:list")).status_code == 200
     owner_client.force_login(seller.owner)
 
     owner_client.post(reverse("seller_center:staff_member_remove", args=[member.pk]))
@@ -373,7 +411,7 @@ def test_a_removed_member_is_locked_out_on_their_next_request(client):
     response = member_client.get(reverse("seller_center:dashboard"))
     assert response.status_code == 302
     assert response.url == reverse("seller_center:apply")
-    assert member_client.get(reverse("seller_center:orders")).status_code == 302
+    assert member_client.get(reverse("seller_orders:list")).status_code == 302
 
 
 def test_one_seller_can_never_touch_another_sellers_members_or_invitations(client):
@@ -413,6 +451,7 @@ def test_the_services_refuse_another_sellers_ids():
 def test_a_closed_shop_cannot_invite():
     with pytest.raises(InvitationRefused):
         invite(SellerFactory(status=SellerStatus.CLOSED))
+    assert not SellerInvitation.objects.exists()
 
 
 def test_the_staff_page_query_count_does_not_grow_with_members(client):

@@ -1,5 +1,6 @@
 """Violation points: they expire, and crossing the thresholds warns, stops listing, or suspends.
-The thresholds come from EnforcementSettings, so staff can change them."""
+The thresholds come from EnforcementSettings, so staff can change them. A seller that cannot be
+suspended hears of each step once."""
 
 from datetime import timedelta
 
@@ -12,32 +13,30 @@ from sellers.models import SellerStatus, SellerStatusEvent, Violation
 from sellers.prerequisites import seller_active_violation_points, seller_can_list
 from sellers.services.violations import InvalidViolation, violation_record
 from tests.accounts.factories import StaffUserFactory
-from tests.sellers.factories import ApprovedSellerFactory, SellerFactory
-from tests.sellers.factories_seller_center import ready_seller
+from tests.sellers.factories import (
+    ApprovedSellerFactory,
+    SellerFactory,
+    ready_seller,
+    record_violation,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def record(seller, points, **kwargs):
-    kwargs.setdefault("kind", Violation.Kind.LATE_SHIPMENT)
-    kwargs.setdefault("reason", "Shipped three days late.")
-    return violation_record(seller_id=seller.pk, points=points, **kwargs)
 
 
 def test_a_violation_expires_after_the_configured_days():
     seller = ApprovedSellerFactory()
     occurred = timezone.now() - timedelta(days=10)
 
-    violation = record(seller, 3, occurred_at=occurred)
+    violation = record_violation(seller, 3, occurred_at=occurred)
 
     assert violation.expires_at == occurred + timedelta(days=90)
 
 
 def test_points_older_than_90_days_no_longer_count():
     seller = ApprovedSellerFactory()
-    record(seller, 5, occurred_at=timezone.now() - timedelta(days=91))
-    record(seller, 4, occurred_at=timezone.now() - timedelta(days=89))
-    record(seller, 2)
+    record_violation(seller, 5, occurred_at=timezone.now() - timedelta(days=91))
+    record_violation(seller, 4, occurred_at=timezone.now() - timedelta(days=89))
+    record_violation(seller, 2)
 
     assert seller_active_violation_points(seller=seller) == 6
 
@@ -46,7 +45,7 @@ def test_the_expiry_period_is_configurable():
     EnforcementSettings.objects.update_or_create(pk=1, defaults={"points_expire_after_days": 30})
     seller = ApprovedSellerFactory()
 
-    record(seller, 5, occurred_at=timezone.now() - timedelta(days=31))
+    record_violation(seller, 5, occurred_at=timezone.now() - timedelta(days=31))
 
     assert seller_active_violation_points(seller=seller) == 0
 
@@ -57,7 +56,7 @@ def test_below_the_warning_threshold_nothing_happens(
     seller = ready_seller()
 
     with django_capture_on_commit_callbacks(execute=True):
-        record(seller, 11)
+        record_violation(seller, 11)
 
     assert mailoutbox == []
     assert seller_can_list(seller=seller) is True
@@ -69,9 +68,9 @@ def test_crossing_the_warning_threshold_emails_the_owner_once(
     seller = ready_seller()
 
     with django_capture_on_commit_callbacks(execute=True):
-        record(seller, 8)
-        record(seller, 4)  # 12: the warning threshold
-        record(seller, 2)  # 14: already warned
+        record_violation(seller, 8)
+        record_violation(seller, 4)  # 12: the warning threshold
+        record_violation(seller, 2)  # 14: already warned
 
     [email] = mailoutbox
     assert email.to == [seller.owner.email]
@@ -86,7 +85,7 @@ def test_at_the_restriction_threshold_the_seller_cannot_list(
     seller = ready_seller()
 
     with django_capture_on_commit_callbacks(execute=True):
-        record(seller, 24)
+        record_violation(seller, 24)
 
     seller.refresh_from_db()
     assert seller_can_list(seller=seller) is False
@@ -96,7 +95,7 @@ def test_at_the_restriction_threshold_the_seller_cannot_list(
 
 def test_the_restriction_lifts_by_itself_when_points_expire():
     seller = ready_seller()
-    record(seller, 24, occurred_at=timezone.now() - timedelta(days=91))
+    record_violation(seller, 24, occurred_at=timezone.now() - timedelta(days=91))
 
     assert seller_can_list(seller=seller) is True
 
@@ -108,8 +107,8 @@ def test_at_the_suspension_threshold_an_approved_seller_is_suspended(
     staff = StaffUserFactory()
 
     with django_capture_on_commit_callbacks(execute=True):
-        record(seller, 30, recorded_by=staff)
-        record(seller, 18, recorded_by=staff)  # 48
+        record_violation(seller, 30, recorded_by=staff)
+        record_violation(seller, 18, recorded_by=staff)  # 48
 
     seller.refresh_from_db()
     assert seller.status == SellerStatus.SUSPENDED
@@ -122,10 +121,44 @@ def test_at_the_suspension_threshold_an_approved_seller_is_suspended(
 def test_a_seller_that_is_not_approved_is_not_suspended():
     seller = SellerFactory(status=SellerStatus.SUBMITTED)
 
-    record(seller, 50)
+    record_violation(seller, 50)
 
     seller.refresh_from_db()
     assert seller.status == SellerStatus.SUBMITTED
+
+
+def test_an_unapproved_seller_already_restricted_is_not_emailed_again_at_the_suspension_line(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    EnforcementSettings.objects.update_or_create(
+        pk=1, defaults={"warn_points": 2, "restrict_listing_points": 4, "suspend_points": 8}
+    )
+    seller = SellerFactory(status=SellerStatus.SUBMITTED)
+    with django_capture_on_commit_callbacks(execute=True):
+        record_violation(seller, 5)  # crosses warn and restrict: one "restrict" email
+    assert len(mailoutbox) == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        record_violation(seller, 5)  # 10: past the suspension line, but it cannot be suspended
+
+    seller.refresh_from_db()
+    assert seller.status == SellerStatus.SUBMITTED
+    assert len(mailoutbox) == 1
+
+
+def test_an_unapproved_seller_crossing_restriction_and_suspension_at_once_hears_of_the_restriction(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    EnforcementSettings.objects.update_or_create(
+        pk=1, defaults={"warn_points": 2, "restrict_listing_points": 4, "suspend_points": 8}
+    )
+    seller = SellerFactory(status=SellerStatus.SUBMITTED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        record_violation(seller, 9)
+
+    [email] = mailoutbox
+    assert "can no longer list" in email.subject
 
 
 def test_thresholds_come_from_the_enforcement_settings(
@@ -137,14 +170,14 @@ def test_thresholds_come_from_the_enforcement_settings(
     seller = ready_seller()
 
     with django_capture_on_commit_callbacks(execute=True):
-        record(seller, 2)
+        record_violation(seller, 2)
     assert "Warning" in mailoutbox[-1].subject
     assert seller_can_list(seller=seller) is True
 
-    record(seller, 1)
+    record_violation(seller, 1)
     assert seller_can_list(seller=seller) is False
 
-    record(seller, 2)
+    record_violation(seller, 2)
     seller.refresh_from_db()
     assert seller.status == SellerStatus.SUSPENDED
 
@@ -218,8 +251,8 @@ def test_admin_refuses_a_violation_in_the_future(client):
 
 def test_admin_filters_active_and_expired_violations(client):
     seller = ApprovedSellerFactory()
-    record(seller, 3, reason="Recent one")
-    record(seller, 3, reason="Old one", occurred_at=timezone.now() - timedelta(days=120))
+    record_violation(seller, 3, reason="Recent one")
+    record_violation(seller, 3, reason="Old one", occurred_at=timezone.now() - timedelta(days=120))
     client.force_login(StaffUserFactory())
 
     active = client.get(reverse("admin:sellers_violation_changelist") + "?points=active")

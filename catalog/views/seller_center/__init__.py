@@ -1,0 +1,1 @@
+"""Seller Center pages that catalog owns: products, bulk upload, IP complaints against them."""

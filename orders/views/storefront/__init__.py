@@ -1,0 +1,1 @@
+"""The shoppers' pages that orders owns: the cart, checkout and their orders."""
