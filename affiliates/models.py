@@ -1,1 +1,1 @@
-# Models arrive with the affiliates issue; see ../shared/DESIGN.md section 3.
+# Models arrive with the affiliates issue; see docs/architecture.md ("Module map").

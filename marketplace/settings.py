@@ -229,7 +229,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # Tasks report what they did by writing to the database, never through a result backend.
 CELERY_TASK_IGNORE_RESULT = True
-# Reliability (DESIGN.md section 9): a task is acknowledged only after it finished, a task whose
+# Reliability (docs/architecture.md, "Background jobs"): a task is acknowledged only after it finished, a task whose
 # worker died is delivered again, and a worker holds one task at a time so a crash loses nothing
 # it had not started. Every task must therefore be safe to run twice.
 CELERY_TASK_ACKS_LATE = True

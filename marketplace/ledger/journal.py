@@ -1,4 +1,4 @@
-"""The shape of every movement of money in the life of a seller order (DESIGN.md section 5).
+"""The shape of every movement of money in the life of a seller order (docs/architecture.md, "Money and the ledger").
 
 One function per movement; orders, sellers and affiliates call these and never build legs
 themselves, so the signs live in one place. Every function is idempotent through a key derived

@@ -1,4 +1,4 @@
-"""Double-entry ledger (DESIGN.md section 5).
+"""Double-entry ledger (docs/architecture.md, "Money and the ledger").
 
 Sign convention: an entry's amount is positive for a debit and negative for a credit, so the
 entries of every transaction sum to zero per currency. Asset accounts (the gateway's cash) carry

@@ -1,4 +1,4 @@
-"""The platform's commission on a seller order (DESIGN.md section 4).
+"""The platform's commission on a seller order (docs/architecture.md, "Commission rule").
 
 The rate of a line is its product's category rate: the most specific category on the product's
 path (itself first, then its parents) that has a CategoryCommission in force (the latest

@@ -1,4 +1,4 @@
-"""Stock reservation and release (DESIGN.md section 7).
+"""Stock reservation and release (docs/architecture.md, "Orders and checkout").
 
 Reserving locks the SKU rows in id order, so two checkouts that share SKUs always lock them in the
 same order and cannot deadlock; decrements use F() so the database does the arithmetic, and the

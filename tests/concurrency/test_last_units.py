@@ -1,4 +1,4 @@
-"""50 buyers race for the last 5 units of one SKU (DESIGN.md section 7): exactly 5 are paid."""
+"""50 buyers race for the last 5 units of one SKU: exactly 5 are paid."""
 
 import threading
 

@@ -1,5 +1,5 @@
 """Random sequences of payments, refunds, settlements and payouts never break the ledger's
-invariants (DESIGN.md section 5)."""
+invariants (docs/architecture.md, "Money and the ledger")."""
 
 from collections import defaultdict
 

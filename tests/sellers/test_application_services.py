@@ -325,7 +325,7 @@ def decide(decision, seller, actor, message="Because the documents do not match.
     raise AssertionError(decision)
 
 
-# Written out from DESIGN.md section 6 rather than read from the code under test.
+# Written out from docs/architecture.md ("State machines") rather than read from the code under test.
 LEGAL_DECISIONS = [
     ("approve", S.SUBMITTED, S.APPROVED),
     ("reject", S.SUBMITTED, S.REJECTED),
