@@ -174,7 +174,8 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.AWAITING_SHIPMENT: frozenset(
         {OrderStatus.AWAITING_COLLECTION, OrderStatus.IN_TRANSIT, OrderStatus.CANCELLED}
     ),
-    OrderStatus.AWAITING_COLLECTION: frozenset({OrderStatus.IN_TRANSIT}),
+    # Cancellable until the carrier has collected the parcel.
+    OrderStatus.AWAITING_COLLECTION: frozenset({OrderStatus.IN_TRANSIT, OrderStatus.CANCELLED}),
     OrderStatus.IN_TRANSIT: frozenset({OrderStatus.DELIVERED}),
     OrderStatus.DELIVERED: frozenset({OrderStatus.COMPLETED}),
     OrderStatus.COMPLETED: frozenset(),
@@ -215,6 +216,14 @@ class Order(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     cancel_window_ends_at = models.DateTimeField(null=True, blank=True)
+    # Deadlines, set when the order starts waiting for shipment: missing ship_by cancels the order
+    # (and counts against the shop); deliver_by is what the buyer is promised.
+    ship_by = models.DateTimeField(null=True, blank=True)
+    deliver_by = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -223,6 +232,8 @@ class Order(models.Model):
             models.Index(fields=["buyer", "-created_at"], name="order_buyer_list"),
             models.Index(fields=["seller", "status", "-created_at"], name="order_seller_list"),
             models.Index(fields=["status", "expires_at"], name="order_unpaid_expiry"),
+            models.Index(fields=["status", "ship_by"], name="order_ship_by"),
+            models.Index(fields=["status", "delivered_at"], name="order_auto_complete"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -255,6 +266,24 @@ class Order(models.Model):
 
     def can_transition_to(self, status: str) -> bool:
         return ORDER_MACHINE.allows(self.status, status)
+
+    @property
+    def buyer_status_label(self) -> str:
+        """The status in the buyer's words (the seller and staff see the platform's names)."""
+        return BUYER_STATUS_LABELS.get(self.status, self.get_status_display())
+
+
+# What the buyer reads; the Seller Center and the admin keep the platform's names.
+BUYER_STATUS_LABELS = {
+    OrderStatus.UNPAID: "Awaiting payment",
+    OrderStatus.ON_HOLD: "Paid: on hold",
+    OrderStatus.AWAITING_SHIPMENT: "Preparing to ship",
+    OrderStatus.AWAITING_COLLECTION: "Preparing to ship",
+    OrderStatus.IN_TRANSIT: "On its way",
+    OrderStatus.DELIVERED: "Delivered",
+    OrderStatus.COMPLETED: "Completed",
+    OrderStatus.CANCELLED: "Cancelled",
+}
 
 
 class OrderLine(models.Model):
@@ -319,6 +348,284 @@ CHECKOUT_MACHINE = StateMachine(
         ),
         CheckoutStatus.PAID: frozenset(),
         CheckoutStatus.EXPIRED: frozenset(),
+    },
+)
+
+
+# --- Shipments and tracking ------------------------------------------------------------------
+
+
+class ShipmentStatus(models.TextChoices):
+    """A parcel's state, as every carrier adapter normalizes its tracking events."""
+
+    LABEL_CREATED = "label_created", "Label created"
+    COLLECTED = "collected", "Collected by the carrier"
+    IN_TRANSIT = "in_transit", "In transit"
+    OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+    DELIVERED = "delivered", "Delivered"
+    EXCEPTION = "exception", "Delivery problem"
+    RETURNED_TO_SENDER = "returned_to_sender", "Returned to sender"
+
+
+class Shipment(models.Model):
+    """One package of an order, with the carrier's tracking number; an order may ship in several."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    # Copied from the order so the tracking job and seller pages filter without a join.
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="shipments")
+    carrier = models.CharField(max_length=30)  # a code of orders.carriers
+    tracking_number = models.CharField(max_length=40)
+    status = models.CharField(
+        max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.LABEL_CREATED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # When the tracking job last asked the carrier (None: never): it polls the stalest first.
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "last_polled_at"], name="shipment_poll_queue")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier", "tracking_number"], name="shipment_tracking_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ShipmentStatus.values), name="shipment_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.carrier} {self.tracking_number}"
+
+
+_OPEN_PARCEL = {
+    ShipmentStatus.COLLECTED,
+    ShipmentStatus.IN_TRANSIT,
+    ShipmentStatus.OUT_FOR_DELIVERY,
+    ShipmentStatus.DELIVERED,
+    ShipmentStatus.EXCEPTION,
+    ShipmentStatus.RETURNED_TO_SENDER,
+}
+# Carriers report out of order and skip steps; a parcel only stops at delivered or returned.
+SHIPMENT_MACHINE = StateMachine(
+    model=Shipment,
+    transitions={
+        ShipmentStatus.LABEL_CREATED: frozenset(_OPEN_PARCEL),
+        ShipmentStatus.COLLECTED: frozenset(_OPEN_PARCEL - {ShipmentStatus.COLLECTED}),
+        ShipmentStatus.IN_TRANSIT: frozenset(
+            _OPEN_PARCEL - {ShipmentStatus.COLLECTED, ShipmentStatus.IN_TRANSIT}
+        ),
+        ShipmentStatus.OUT_FOR_DELIVERY: frozenset(
+            {
+                ShipmentStatus.IN_TRANSIT,
+                ShipmentStatus.DELIVERED,
+                ShipmentStatus.EXCEPTION,
+                ShipmentStatus.RETURNED_TO_SENDER,
+            }
+        ),
+        ShipmentStatus.EXCEPTION: frozenset(
+            {
+                ShipmentStatus.IN_TRANSIT,
+                ShipmentStatus.OUT_FOR_DELIVERY,
+                ShipmentStatus.DELIVERED,
+                ShipmentStatus.RETURNED_TO_SENDER,
+            }
+        ),
+        ShipmentStatus.DELIVERED: frozenset(),
+        ShipmentStatus.RETURNED_TO_SENDER: frozenset(),
+    },
+)
+
+
+class ShipmentLine(models.Model):
+    """How many units of an order line travel in a package."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shipment", "order_line"], name="shipment_line_unique_order_line"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="shipment_line_quantity_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} x line {self.order_line_id}"
+
+
+class TrackingEvent(models.Model):
+    """A carrier's tracking event, normalized; recorded once (its external id is unique per
+    shipment, so a second poll or a replayed webhook adds nothing)."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=ShipmentStatus.choices)
+    occurred_at = models.DateTimeField()
+    description = models.CharField(max_length=255, blank=True)
+    location = models.CharField(max_length=120, blank=True)
+    external_id = models.CharField(max_length=100)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "external_id"], name="tracking_event_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.shipment_id}: {self.kind} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+# --- Cancellations and refunds ---------------------------------------------------------------
+
+
+class CancellationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the seller"
+    APPROVED = "approved", "Cancelled"
+    REJECTED = "rejected", "Rejected by the seller"
+    WITHDRAWN = "withdrawn", "Withdrawn by the buyer"
+
+
+class CancellationInitiator(models.TextChoices):
+    BUYER = "buyer", "Buyer"
+    SELLER = "seller", "Seller"
+    SYSTEM = "system", "Marketplace"
+
+
+class CancellationReason(models.TextChoices):
+    # The buyer's
+    CHANGED_MIND = "changed_mind", "I changed my mind"
+    ORDERED_BY_MISTAKE = "ordered_by_mistake", "I ordered by mistake"
+    WRONG_ADDRESS = "wrong_address", "Wrong shipping address or details"
+    FOUND_CHEAPER = "found_cheaper", "I found it cheaper elsewhere"
+    TOO_SLOW = "too_slow", "Delivery takes too long"
+    # The seller's (out of stock counts against the shop's fulfilment record)
+    OUT_OF_STOCK = "out_of_stock", "Out of stock"
+    PRICING_ERROR = "pricing_error", "Pricing error"
+    CANNOT_SHIP_TO_ADDRESS = "cannot_ship_to_address", "Cannot ship to this address"
+    BUYER_ASKED = "buyer_asked", "The buyer asked to cancel"
+    # The marketplace's
+    SHIP_BY_MISSED = "ship_by_missed", "Not shipped in time"
+    OTHER = "other", "Other"
+
+
+class OrderCancellation(models.Model):
+    """A cancellation of one seller order: asked by the buyer after the free window (pending until
+    the seller answers or the deadline approves it), or made at once (the buyer within the window,
+    the seller before shipment, the marketplace at a missed deadline: created approved)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="cancellations")
+    initiated_by = models.CharField(max_length=10, choices=CancellationInitiator.choices)
+    reason = models.CharField(max_length=30, choices=CancellationReason.choices)
+    note = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=10, choices=CancellationStatus.choices, default=CancellationStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A pending request is approved by the deadline job when the seller has not answered by then.
+    respond_by = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reject_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "respond_by"], name="cancellation_deadline")]
+        constraints = [
+            # One open request (or one cancellation) per order at a time.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status__in=["pending", "approved"]),
+                name="cancellation_one_open_per_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=CancellationStatus.values), name="cancellation_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Cancellation {self.pk} of order {self.order_id} ({self.status})"
+
+
+CANCELLATION_MACHINE = StateMachine(
+    model=OrderCancellation,
+    transitions={
+        CancellationStatus.PENDING: frozenset(
+            {
+                CancellationStatus.APPROVED,
+                CancellationStatus.REJECTED,
+                CancellationStatus.WITHDRAWN,
+            }
+        ),
+        CancellationStatus.APPROVED: frozenset(),
+        CancellationStatus.REJECTED: frozenset(),
+        CancellationStatus.WITHDRAWN: frozenset(),
+    },
+)
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", "Refund pending"
+    SUCCEEDED = "succeeded", "Refunded"
+    FAILED = "failed", "Refund failed (retrying)"
+
+
+class Refund(models.Model):
+    """Money going back to the buyer for one seller order, through the payment gateway. Stored
+    (pending) before the gateway is called, with an idempotency key built from the stored id of
+    what caused it, so a retry never refunds twice; a failure stays visible and a job retries."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    cancellation = models.OneToOneField(
+        OrderCancellation, null=True, blank=True, on_delete=models.PROTECT, related_name="refund"
+    )
+    amount_minor = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING
+    )
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    gateway_refund_id = models.CharField(max_length=100, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="refund_retry_queue")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=RefundStatus.values), name="refund_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Refund {self.pk} of order {self.order_id} ({self.status})"
+
+
+REFUND_MACHINE = StateMachine(
+    model=Refund,
+    transitions={
+        RefundStatus.PENDING: frozenset({RefundStatus.SUCCEEDED, RefundStatus.FAILED}),
+        # A failed refund is tried again by the retry job (failed -> pending -> ...).
+        RefundStatus.FAILED: frozenset({RefundStatus.PENDING, RefundStatus.SUCCEEDED}),
+        RefundStatus.SUCCEEDED: frozenset(),
     },
 )
 

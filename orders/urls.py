@@ -6,7 +6,7 @@ the Seller Center's Orders section (at /seller/orders/).
 
 from django.urls import path
 
-from orders.views import seller_center
+from orders.views.seller_center import orders as seller_orders
 from orders.views.storefront import cart, checkout
 from orders.views.storefront import orders as buyer_orders
 
@@ -39,8 +39,8 @@ order_patterns = (
 
 seller_order_patterns = (
     [
-        path("", seller_center.order_list, name="list"),
-        path("<int:order_id>/", seller_center.order_detail, name="detail"),
+        path("", seller_orders.order_list, name="list"),
+        path("<int:order_id>/", seller_orders.order_detail, name="detail"),
     ],
     "seller_orders",
 )

@@ -1,0 +1,1 @@
+"""The Seller Center pages that orders owns: the orders list and page, shipping, cancellations."""
