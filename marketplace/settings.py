@@ -96,11 +96,30 @@ SETTLEMENT_HOLD_DAYS = env_int("SETTLEMENT_HOLD_DAYS", 7)
 # Unpaid orders (a payment still being confirmed, or abandoned) keep their stock this long, then
 # expire.
 ORDER_UNPAID_EXPIRY_MINUTES = env_int("ORDER_UNPAID_EXPIRY_MINUTES", 30)
+# Days the buyer is promised between the ship-by date and delivery (deliver_by = ship_by + this).
+ORDER_DELIVERY_DAYS = env_int("ORDER_DELIVERY_DAYS", 7)
 # After a declined payment the reservation is cut to at most this many minutes (time to try another
 # card), and after CHECKOUT_MAX_DECLINES declines it is released at once: a declined card cannot
 # hold stock away from other shoppers for the full expiry (docs/architecture.md, "Checkout").
 CHECKOUT_DECLINED_HOLD_MINUTES = env_int("CHECKOUT_DECLINED_HOLD_MINUTES", 10)
 CHECKOUT_MAX_DECLINES = env_int("CHECKOUT_MAX_DECLINES", 3)
+# The buyer may cancel a paid order at once, free of charge, this long after paying; after that
+# and before shipment they ask the seller, who has CANCELLATION_RESPONSE_HOURS to answer before the
+# request is approved by itself (orders.services.cancellations).
+ORDER_CANCEL_WINDOW_MINUTES = env_int("ORDER_CANCEL_WINDOW_MINUTES", 60)
+CANCELLATION_RESPONSE_HOURS = env_int("CANCELLATION_RESPONSE_HOURS", 24)
+# A delivered order completes this many days after its delivery unless after-sales is open
+# (orders.services.deadlines); a shop that misses a ship-by deadline gets this many violation points.
+ORDER_AUTO_COMPLETE_DAYS = env_int("ORDER_AUTO_COMPLETE_DAYS", 7)
+ORDER_LATE_SHIPMENT_POINTS = env_int("ORDER_LATE_SHIPMENT_POINTS", 2)
+# Tracking (orders/services/tracking.py): the demo carrier moves a parcel one step every this many
+# minutes after shipment; the tracking job asks carriers about at most TRACKING_POLL_BATCH_SIZE open
+# parcels a run, each at most once every TRACKING_POLL_MIN_INTERVAL_MINUTES; carriers that push
+# events sign them with CARRIER_WEBHOOK_SECRET (empty: /webhooks/carriers/ refuses everything).
+DEMO_CARRIER_STEP_MINUTES = env_int("DEMO_CARRIER_STEP_MINUTES", 30)
+TRACKING_POLL_BATCH_SIZE = env_int("TRACKING_POLL_BATCH_SIZE", 200)
+TRACKING_POLL_MIN_INTERVAL_MINUTES = env_int("TRACKING_POLL_MIN_INTERVAL_MINUTES", 10)
+CARRIER_WEBHOOK_SECRET = env_str("CARRIER_WEBHOOK_SECRET")
 
 INSTALLED_APPS = [
     "marketplace.accounts",
@@ -252,9 +271,33 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.expire_unpaid_orders",
         "schedule": timedelta(seconds=60),
     },
+    "release-orders-for-shipment": {
+        "task": "orders.tasks.release_orders_for_shipment",
+        "schedule": timedelta(seconds=60),
+    },
+    "poll-tracking": {
+        "task": "orders.tasks.poll_tracking",
+        "schedule": timedelta(seconds=60),
+    },
     "enqueue-pending-notifications": {
         "task": "marketplace.notifications.tasks.enqueue_pending_notifications",
         "schedule": timedelta(minutes=5),
+    },
+    "auto-approve-cancellations": {
+        "task": "orders.tasks.auto_approve_cancellations",
+        "schedule": timedelta(minutes=5),
+    },
+    "retry-refunds": {
+        "task": "orders.tasks.retry_refunds",
+        "schedule": timedelta(minutes=10),
+    },
+    "cancel-missed-ship-by": {
+        "task": "orders.tasks.cancel_missed_ship_by",
+        "schedule": timedelta(minutes=5),
+    },
+    "auto-complete-orders": {
+        "task": "orders.tasks.auto_complete_orders",
+        "schedule": timedelta(hours=1),
     },
 }
 

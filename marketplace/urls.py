@@ -15,6 +15,7 @@ from marketplace.accounts import views as accounts_views
 from marketplace.payments import urls as payments_urls
 from marketplace.payments.webhook_views import stripe_webhook
 from orders import urls as orders_urls
+from orders.carriers.webhook import carrier_webhook
 from policies import urls as policies_urls
 from sellers import urls as sellers_urls
 
@@ -39,6 +40,7 @@ urlpatterns = [
     path("creator/", include(affiliates_urls.creator_center_patterns)),
     path("payments/", include(payments_urls.payment_patterns)),
     path("webhooks/stripe/", stripe_webhook, name="stripe_webhook"),
+    path("webhooks/carriers/<slug:carrier_code>/", carrier_webhook, name="carrier_webhook"),
     # Ahead of admin.site.urls: the admin's sign-in, answering 429 when the login throttle refuses.
     path("admin/login/", accounts_views.admin_login),
     path("admin/", admin.site.urls),

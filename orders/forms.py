@@ -105,3 +105,17 @@ class CheckoutForm(PaymentForm):
 
     def address_values(self) -> dict:
         return {name: self.cleaned_data.get(name) or "" for name in ADDRESS_FIELDS}
+
+
+class SellerOrderDatesForm(forms.Form):
+    """The Seller Center orders list's placed-date range (both optional, inclusive)."""
+
+    placed_from = forms.DateField(required=False, label="Placed from")
+    placed_to = forms.DateField(required=False, label="Placed to")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("placed_from"), cleaned.get("placed_to")
+        if start and end and start > end:
+            raise forms.ValidationError("The start date is after the end date.")
+        return cleaned

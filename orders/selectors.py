@@ -2,21 +2,27 @@
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from marketplace.money import Money
 from orders.models import (
+    CancellationStatus,
     Cart,
     CartLine,
     Checkout,
     Order,
+    OrderCancellation,
     OrderLine,
     OrderStatus,
     OrderStatusEvent,
+    Shipment,
+    TrackingEvent,
 )
 from orders.services.stock import sku_is_buyable
 from sellers.models import Seller, ShippingTemplate
@@ -181,9 +187,18 @@ def buyer_order_get(*, user, order_id: int) -> Order:
     return get_object_or_404(
         Order.objects.filter(buyer=user)
         .select_related("seller", "checkout")
-        .prefetch_related("lines", "status_events"),
+        .prefetch_related("lines", "status_events", _BUYER_PACKAGES),
         id=order_id,
     )
+
+
+# The order page's packages, each with its tracking events newest first: two queries however many.
+_BUYER_PACKAGES = Prefetch(
+    "shipments",
+    queryset=Shipment.objects.order_by("created_at", "id").prefetch_related(
+        Prefetch("events", queryset=TrackingEvent.objects.order_by("-occurred_at", "-id"))
+    ),
+)
 
 
 def buyer_checkout_get(*, user, checkout_id: int) -> Checkout:
@@ -210,6 +225,8 @@ class SellerOrderTab:
 # and its stock comes back), so neither the tabs nor the pages show it, nor one that expired unpaid.
 SELLER_ORDER_TABS: tuple[SellerOrderTab, ...] = (
     SellerOrderTab("all", "All", ()),
+    # Not a status: what the seller should act on now (needs_attention_condition below).
+    SellerOrderTab("needs_attention", "Needs attention", ()),
     SellerOrderTab("on_hold", "On hold", (OrderStatus.ON_HOLD,)),
     SellerOrderTab(
         "to_ship", "To ship", (OrderStatus.AWAITING_SHIPMENT, OrderStatus.AWAITING_COLLECTION)
@@ -220,6 +237,31 @@ SELLER_ORDER_TABS: tuple[SellerOrderTab, ...] = (
     SellerOrderTab("cancelled", "Cancelled", (OrderStatus.CANCELLED,)),
 )
 SELLER_ORDER_TABS_BY_KEY = {tab.key: tab for tab in SELLER_ORDER_TABS}
+NEEDS_ATTENTION = "needs_attention"
+# An order to ship whose ship-by deadline is this close (or past) needs the seller's attention.
+NEEDS_ATTENTION_SHIP_WITHIN = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class SellerOrderFilters:
+    """The list's search and placed-date range (dates in the seller's local time, inclusive)."""
+
+    search: str = ""
+    placed_from: date | None = None
+    placed_to: date | None = None
+
+
+def needs_attention_condition(*, now: datetime) -> Q:
+    """Orders the seller should act on now: to ship with the ship-by deadline within 24 hours (or
+    past), or with a cancellation request waiting for the seller's answer."""
+    pending_request = Exists(
+        OrderCancellation.objects.filter(order=OuterRef("pk"), status=CancellationStatus.PENDING)
+    )
+    return Q(
+        status__in=(OrderStatus.AWAITING_SHIPMENT, OrderStatus.AWAITING_COLLECTION),
+        ship_by__lte=now + NEEDS_ATTENTION_SHIP_WITHIN,
+    ) | Q(pending_request)
+
 
 _ORDER_NUMBER = re.compile(r"^#?A?0*(\d{1,12})$", re.IGNORECASE)
 
@@ -228,28 +270,52 @@ def _seller_visible_orders(*, seller: Seller) -> QuerySet[Order]:
     return Order.objects.filter(seller=seller, paid_at__isnull=False)
 
 
-def _seller_order_search(orders: QuerySet[Order], search: str) -> QuerySet[Order]:
-    """An order number ("A0000042", "42") or part of the buyer's email address."""
+def _seller_order_search(
+    orders: QuerySet[Order], search: str, filters: SellerOrderFilters | None = None
+) -> QuerySet[Order]:
+    """An order number ("A0000042", "42"), part of the buyer's email address or name (or the
+    name shipped to), or a SKU code of one of its lines (exact, any case); and the placed dates."""
+    if filters is not None:
+        if filters.placed_from:
+            orders = orders.filter(created_at__gte=_day_start(filters.placed_from))
+        if filters.placed_to:
+            orders = orders.filter(created_at__lt=_day_start(filters.placed_to + timedelta(days=1)))
     # NUL cannot be in a PostgreSQL string: a pasted one would fail the query, not match nothing.
     search = " ".join(search.replace("\x00", "").split())[:100]
     if not search:
         return orders
-    condition = Q(buyer__email__icontains=search)
+    condition = (
+        Q(buyer__email__icontains=search)
+        | Q(buyer__full_name__icontains=search)
+        | Q(ship_name__icontains=search)
+        | Exists(OrderLine.objects.filter(order=OuterRef("pk"), sku_code__iexact=search))
+    )
     number = _ORDER_NUMBER.match(search)
     if number:
         condition |= Q(pk=int(number.group(1)))
     return orders.filter(condition)
 
 
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def seller_orders(
-    *, seller: Seller, status: str | None = None, search: str = ""
+    *,
+    seller: Seller,
+    status: str | None = None,
+    search: str = "",
+    filters: SellerOrderFilters | None = None,
+    now: datetime | None = None,
 ) -> QuerySet[Order]:
     """The seller's orders, newest first, optionally one tab's (`status` is a tab key of
-    SELLER_ORDER_TABS, or an OrderStatus value) and a search, with the buyer loaded and the number
-    of items annotated (`item_count`): one query for any page."""
-    orders = _seller_order_search(_seller_visible_orders(seller=seller), search)
+    SELLER_ORDER_TABS, or an OrderStatus value), a search and placed dates, with the buyer loaded
+    and the number of items annotated (`item_count`): one query for any page."""
+    orders = _seller_order_search(_seller_visible_orders(seller=seller), search, filters)
     tab = SELLER_ORDER_TABS_BY_KEY.get(status or "")
-    if tab is not None and tab.statuses:
+    if tab is not None and tab.key == NEEDS_ATTENTION:
+        orders = orders.filter(needs_attention_condition(now=now or timezone.now()))
+    elif tab is not None and tab.statuses:
         orders = orders.filter(status__in=tab.statuses)
     elif tab is None and status:
         orders = orders.filter(status=status)
@@ -267,23 +333,25 @@ def seller_orders(
     )
 
 
-def seller_order_tab_counts(*, seller: Seller, search: str = "") -> dict[str, int]:
+def seller_order_tab_counts(
+    *,
+    seller: Seller,
+    search: str = "",
+    filters: SellerOrderFilters | None = None,
+    now: datetime | None = None,
+) -> dict[str, int]:
     """How many of the seller's orders each tab of SELLER_ORDER_TABS holds (one query)."""
-    orders = _seller_order_search(_seller_visible_orders(seller=seller), search)
-    by_status = dict(
-        orders.order_by()
-        .values_list("status")
-        .annotate(count=Count("id"))
-        .values_list("status", "count")
-    )
-    return {
-        tab.key: sum(
-            count
-            for status, count in by_status.items()
-            if not tab.statuses or status in tab.statuses
-        )
-        for tab in SELLER_ORDER_TABS
-    }
+    orders = _seller_order_search(_seller_visible_orders(seller=seller), search, filters)
+    now = now or timezone.now()
+    counts = {}
+    for tab in SELLER_ORDER_TABS:
+        if tab.key == NEEDS_ATTENTION:
+            counts[tab.key] = Count("id", filter=needs_attention_condition(now=now))
+        elif tab.statuses:
+            counts[tab.key] = Count("id", filter=Q(status__in=tab.statuses))
+        else:
+            counts[tab.key] = Count("id")
+    return orders.order_by().aggregate(**counts)
 
 
 def seller_order_get(*, seller: Seller, order_id: int) -> Order:

@@ -1,5 +1,5 @@
 """Carriers: the list sellers choose from, each carrier's tracking-number format, and the adapter
-that brings its tracking events in (docs/architecture.md, "Shipping and tracking").
+that brings its tracking events in (docs/architecture.md, "Shipping and tracking, cancellations and refunds").
 
 Every adapter speaks one protocol (`CarrierAdapter`): `register_shipment` when a package is
 shipped, and `poll` for tracking numbers, answering normalized `TrackingUpdate`s whose `kind` is a
@@ -31,9 +31,13 @@ class TrackingUpdate:
 class CarrierAdapter(Protocol):
     def register_shipment(self, *, tracking_number: str, shipped_at: datetime) -> None: ...
 
-    def poll(self, *, tracking_numbers: list[str]) -> dict[str, list[TrackingUpdate]]:
+    def poll(
+        self, *, tracking_numbers: list[str], now: datetime | None = None
+    ) -> dict[str, list[TrackingUpdate]]:
         """Every event known for each tracking number (a number the carrier does not know maps
-        to an empty list). Events already recorded may come again; the caller skips them."""
+        to an empty list). Events already recorded may come again; the caller skips them.
+        `now` is the time the caller asks at (default: the clock); a real carrier answers what it
+        knows and ignores it, the demo carrier reports what is due by then."""
         ...
 
 

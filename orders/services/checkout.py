@@ -66,7 +66,6 @@ from orders.services.stock import (
 
 logger = logging.getLogger(__name__)
 
-CANCEL_WINDOW = timedelta(hours=1)
 UNAVAILABLE_MESSAGE = (
     "We could not reach the payment service. Nothing was charged and your items are reserved: "
     "please try again in a moment."
@@ -125,6 +124,11 @@ class _FailedCheckoutInTheWay(Exception):
 
     def __init__(self, checkout: Checkout):
         self.checkout = checkout
+
+
+def cancel_window() -> timedelta:
+    """How long after paying the buyer may cancel at once, free of charge."""
+    return timedelta(minutes=settings.ORDER_CANCEL_WINDOW_MINUTES)
 
 
 def _expiry_delta() -> timedelta:
@@ -495,6 +499,7 @@ def checkout_mark_paid(
     (a webhook after the synchronous answer) changes nothing. `orders`: the checkout's orders
     with `placed_lines` when the caller has them in memory."""
     now = timezone.now()
+    window = cancel_window()
     with transaction.atomic():
         paid = transition_many(
             CHECKOUT_MACHINE,
@@ -530,7 +535,7 @@ def checkout_mark_paid(
             from_status=OrderStatus.UNPAID,
             to_status=OrderStatus.ON_HOLD,
             message="Payment received.",
-            fields={"paid_at": now, "cancel_window_ends_at": now + CANCEL_WINDOW},
+            fields={"paid_at": now, "cancel_window_ends_at": now + window},
             now=now,
         )
         if len(moved) != len(orders):
@@ -547,7 +552,7 @@ def checkout_mark_paid(
         )
         for order in orders:
             order.status, order.paid_at = OrderStatus.ON_HOLD, now
-            order.cancel_window_ends_at = now + CANCEL_WINDOW
+            order.cancel_window_ends_at = now + window
             journal_order_paid(
                 seller_order_id=order.id,
                 split=OrderSplit(

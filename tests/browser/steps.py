@@ -1,9 +1,47 @@
 """Steps that several browser journeys share."""
 
+import os
+from pathlib import Path
+
 from playwright.sync_api import expect
 
 from catalog.selectors import product_url
 from tests.accounts.factories import DEFAULT_PASSWORD
+
+# The widths a journey runs at: (width, height) of the viewport.
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def new_page(browser, live_server, width: int, height: int):
+    """A fresh browser context on the live server at `width` x `height`, and its page."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": height}
+    )
+    context.set_default_timeout(10_000)
+    return context, context.new_page()
+
+
+def sign_in(page, user, *, next_url: str | None = None):
+    """Sign `user` in from the login page (with the factories' password), then go to `next_url`."""
+    page.goto("/accounts/login/" + (f"?next={next_url}" if next_url else ""))
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def screenshot(page, name: str) -> None:
+    """With MARKETPLACE_SCREENSHOTS=<dir>, keep a full-page screenshot as <dir>/<name>.png."""
+    folder = os.environ.get("MARKETPLACE_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def assert_no_sideways_scroll(page, width: int | None = None) -> None:
+    """The page is no wider than `width` (by default, the viewport's)."""
+    width = width or page.viewport_size["width"]
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"the page is {scroll_width} px wide at {width} px"
 
 
 def add_to_cart(page, sku):

@@ -33,7 +33,7 @@ def test_a_shopper_buys_from_two_shops_in_one_checkout(page):
     assert Order.objects.filter(buyer=shopper, status=OrderStatus.ON_HOLD).count() == 2
 
     page.get_by_role("link", name="All your orders").click()
-    expect(page.get_by_text("Paid (on hold)")).to_have_count(2)
+    expect(page.get_by_text("Paid: on hold")).to_have_count(2)
 
 
 def test_a_declined_card_shows_a_clear_error_and_charges_nothing(page):

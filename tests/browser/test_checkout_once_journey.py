@@ -1,8 +1,6 @@
 """In Chromium: a price raised while the checkout page is open is confirmed before it is charged,
 a double-click on "Place order" pays once, and a card declined again and again releases the items.
-Run at desktop and phone width."""
-
-import os
+Run at desktop and phone width. MARKETPLACE_SCREENSHOTS=<dir> keeps what each step looked like."""
 
 import pytest
 from playwright.sync_api import expect
@@ -11,24 +9,18 @@ from catalog.models import SKU
 from marketplace.payments.models import LocalPayment
 from orders.models import Checkout, Order, OrderStatus
 from tests.accounts.factories import UserFactory
-from tests.browser.steps import add_to_cart, fill_address, sign_in_at_checkout
+from tests.browser.steps import (
+    add_to_cart,
+    assert_no_sideways_scroll,
+    fill_address,
+    screenshot,
+    sign_in_at_checkout,
+)
 from tests.orders.factories import buyable_sku
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
-# Set MARKETPLACE_SCREENSHOTS=/some/dir to keep what each step looked like.
-SCREENSHOTS = os.environ.get("MARKETPLACE_SCREENSHOTS")
-
-
-def snapshot(page, name: str) -> None:
-    if SCREENSHOTS:
-        page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
-
-
-def assert_no_sideways_scroll(page) -> None:
-    width = page.viewport_size["width"]
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 @pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
@@ -47,7 +39,7 @@ def test_a_price_raised_while_the_page_is_open_is_confirmed_before_it_is_charged
     page.get_by_role("button", name="Place order").click()
 
     expect(page.get_by_role("alert")).to_contain_text("The total changed from $14.99 to $25.00")
-    snapshot(page, f"price-changed-{'phone' if viewport else 'desktop'}")
+    screenshot(page, f"price-changed-{'phone' if viewport else 'desktop'}")
     if viewport:
         assert_no_sideways_scroll(page)
     assert not Checkout.objects.exists()
@@ -88,13 +80,13 @@ def test_three_declines_release_the_items_and_say_so(page, settings, viewport):
     page.get_by_label("Card number").fill("4000 0000 0000 0002")
     page.get_by_role("button", name="Place order").click()
     expect(page.get_by_test_id("payment-error")).to_contain_text("declined")
-    snapshot(page, f"declined-once-{'phone' if viewport else 'desktop'}")
+    screenshot(page, f"declined-once-{'phone' if viewport else 'desktop'}")
     for _ in range(2):
         page.get_by_label("Card number").fill("4000 0000 0000 0002")
         page.get_by_role("button", name="Pay").click()
 
     expect(page.get_by_test_id("checkout-expired")).to_contain_text("After 3 declined payments")
-    snapshot(page, f"released-{'phone' if viewport else 'desktop'}")
+    screenshot(page, f"released-{'phone' if viewport else 'desktop'}")
     if viewport:
         assert_no_sideways_scroll(page)
     assert SKU.objects.get(id=lamp.id).stock_on_hand == 1

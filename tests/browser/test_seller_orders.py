@@ -2,42 +2,23 @@
 order from the navigation, filters and searches the list, opens the order, and nothing scrolls
 sideways at 390 px. MARKETPLACE_SCREENSHOTS=<dir> keeps screenshots of each page and width."""
 
-import os
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
-from orders.models import Order, OrderStatus
-from orders.services.checkout import checkout_place
+from orders.models import OrderStatus
 from orders.services.transitions import order_transition
-from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
-from tests.orders.factories import BuyerAddressFactory, buyable_sku, cart_with
+from tests.accounts.factories import UserFactory
+from tests.browser.steps import (
+    WIDTHS,
+    assert_no_sideways_scroll,
+    new_page,
+    screenshot,
+    sign_in,
+)
+from tests.orders.factories import titled_order
 from tests.sellers.factories import ApprovedSellerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
-
-
-def place_order(seller, buyer, *, title, quantity=1) -> Order:
-    cart_with(buyer, (buyable_sku(seller=seller, title=title, price_minor=3450), quantity))
-    checkout_place(
-        buyer=buyer, address=BuyerAddressFactory(user=buyer), payment_method="4242424242424242"
-    )
-    return Order.objects.filter(buyer=buyer).latest("id")
-
-
-def screenshot(page, name):
-    folder = os.environ.get("MARKETPLACE_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
-def assert_no_sideways_scroll(page, width):
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= width, f"the page is {scroll_width} px wide at {width} px"
 
 
 @pytest.mark.parametrize("device", list(WIDTHS))
@@ -47,22 +28,15 @@ def test_a_seller_browses_their_orders(browser, live_server, device):
         full_name="Bartholomew Fitzgerald-Montgomery",
         email="bartholomew.fitzgerald-montgomery@a-rather-long-domain.example.com",
     )
-    first = place_order(seller, long_name, title="Hand-thrown stoneware serving bowl", quantity=2)
-    second = place_order(seller, UserFactory(full_name="Ana Ruiz"), title="Linen apron")
+    first = titled_order(seller, long_name, title="Hand-thrown stoneware serving bowl", quantity=2)
+    second = titled_order(seller, UserFactory(full_name="Ana Ruiz"), title="Linen apron")
     order_transition(order=second, to_status=OrderStatus.AWAITING_SHIPMENT)
-    place_order(ApprovedSellerFactory(), UserFactory(), title="Someone else's order")
+    titled_order(ApprovedSellerFactory(), UserFactory(), title="Someone else's order")
 
     width, height = WIDTHS[device]
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": width, "height": height}
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
+    context, page = new_page(browser, live_server, width, height)
     try:
-        page.goto("/accounts/login/?next=/seller/")
-        page.get_by_label("Email address").fill(seller.owner.email)
-        page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, seller.owner, next_url="/seller/")
         orders_link = page.get_by_role("navigation", name="Seller Center").get_by_role(
             "link", name="Orders"
         )
@@ -83,7 +57,7 @@ def test_a_seller_browses_their_orders(browser, live_server, device):
         expect(page.get_by_role("link", name=second.number)).to_be_visible()
 
         page.get_by_role("navigation", name="Order status").get_by_role("link", name="All").click()
-        page.get_by_label("Order number or buyer email").fill("bartholomew")
+        page.get_by_label("Order number, buyer or SKU").fill("bartholomew")
         page.get_by_role("button", name="Search").click()
         expect(rows).to_have_count(1)
         assert_no_sideways_scroll(page, width)

@@ -2,17 +2,16 @@
 out once, and ten adds to the cart at once add ten units."""
 
 import re
-import threading
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
 from catalog.models import SKU
 from marketplace.payments.models import LocalPayment
 from orders.models import Cart, CartLine, Checkout, Order, OrderStatus
 from tests.accounts.factories import UserFactory
+from tests.concurrency.threads import run_at_once, signed_in_clients
 from tests.orders.factories import (
     BuyerAddressFactory,
     buyable_sku,
@@ -27,43 +26,6 @@ pytestmark = [
     ),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def run_at_once(count: int, action) -> list:
-    """`action(index)` in `count` threads released together; their results, or the test fails
-    on any exception (a 500 raises in the test client)."""
-    start = threading.Barrier(count)
-    results: list = [None] * count
-    errors: list[BaseException] = []
-
-    def run(index):
-        try:
-            start.wait()
-            results[index] = action(index)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    return results
-
-
-def signed_in_clients(user, count: int) -> list[Client]:
-    """`count` clients sharing one browser session (one tab double-clicking, or several tabs)."""
-    first = Client()
-    first.force_login(user)
-    clients = [first]
-    for _ in range(count - 1):
-        other = Client()
-        other.cookies = first.cookies
-        clients.append(other)
-    return clients
 
 
 def test_four_concurrent_submits_of_one_checkout_charge_once_and_point_at_one_order():

@@ -1,12 +1,22 @@
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from marketplace.accounts.models import User
 from marketplace.management.commands.seed_demo import DEMO_LOGINS, demo_steps
-from orders.models import Order, OrderStatus
+from orders.models import (
+    CancellationStatus,
+    Order,
+    OrderCancellation,
+    OrderStatus,
+    RefundStatus,
+    Shipment,
+    TrackingEvent,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +66,6 @@ def test_the_demo_seller_sees_the_demo_shoppers_paid_orders(client):
     shopper = User.objects.get(email="shopper@demo.test")
     orders = Order.objects.filter(buyer=shopper)
     assert orders.exists()
-    assert not orders.exclude(status=OrderStatus.ON_HOLD).exists()
     assert orders.values("seller").distinct().count() > 1
     assert client.login(username="seller@demo.test", password="demo-seller-pass")
 
@@ -71,3 +80,38 @@ def test_the_demo_seller_sees_the_demo_shoppers_paid_orders(client):
 
     run_seed_demo()  # again: no second round of orders
     assert Order.objects.filter(buyer=shopper).count() == orders.count()
+
+
+def test_the_demo_seller_has_orders_in_every_state_after_payment():
+    run_seed_demo()
+    shopper = User.objects.get(email="shopper@demo.test")
+    sofias = Order.objects.filter(buyer=shopper, seller__slug="sofias-studio")
+    statuses = set(sofias.values_list("status", flat=True))
+
+    assert statuses >= {
+        OrderStatus.ON_HOLD,
+        OrderStatus.AWAITING_SHIPMENT,
+        OrderStatus.AWAITING_COLLECTION,
+        OrderStatus.IN_TRANSIT,
+        OrderStatus.DELIVERED,
+        OrderStatus.COMPLETED,
+        OrderStatus.CANCELLED,
+    }
+    # Shipped with the demo carrier, and tracked.
+    shipments = Shipment.objects.filter(order__in=sofias)
+    assert set(shipments.values_list("carrier", flat=True)) == {"demo"}
+    assert TrackingEvent.objects.filter(shipment__in=shipments).exists()
+    # The cancelled order was refunded; another waits for the seller's answer.
+    cancelled = sofias.get(status=OrderStatus.CANCELLED)
+    assert cancelled.refunds.get().status == RefundStatus.SUCCEEDED
+    assert OrderCancellation.objects.filter(
+        order__in=sofias, status=CancellationStatus.PENDING
+    ).exists()
+    # One of the orders to ship is due within the day: the seller's "Needs attention" tab.
+    to_ship = sofias.filter(status=OrderStatus.AWAITING_SHIPMENT)
+    assert to_ship.filter(ship_by__lte=timezone.now() + timedelta(hours=24)).exists()
+    assert not to_ship.filter(ship_by__lte=timezone.now()).exists()  # none already overdue
+
+    before = {order.pk: order.status for order in Order.objects.all()}
+    run_seed_demo()  # again: nothing placed or moved
+    assert {order.pk: order.status for order in Order.objects.all()} == before

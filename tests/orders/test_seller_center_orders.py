@@ -12,22 +12,17 @@ from orders.services.checkout import checkout_place
 from orders.services.transitions import order_transition
 from sellers.models import SellerRole
 from tests.accounts.factories import UserFactory
-from tests.orders.factories import BuyerAddressFactory, buyable_sku, cart_with
+from tests.orders.factories import (
+    DECLINED_CARD,
+    PAID_CARD,
+    BuyerAddressFactory,
+    buyable_sku,
+    cart_with,
+    seller_paid_order,
+)
 from tests.sellers.factories import ApprovedSellerFactory, SellerFactory, SellerMemberFactory
 
 pytestmark = pytest.mark.django_db
-
-PAID_CARD = "4242424242424242"
-DECLINED_CARD = "4000000000000002"
-
-
-def place_order(seller, *, buyer=None, quantity=1, price_minor=2500, card=PAID_CARD) -> Order:
-    """One checkout of one product of `seller`: a paid (on hold) order, or an unpaid one."""
-    buyer = buyer or UserFactory()
-    cart_with(buyer, (buyable_sku(seller=seller, price_minor=price_minor), quantity))
-    address = BuyerAddressFactory(user=buyer)
-    checkout_place(buyer=buyer, address=address, payment_method=card)
-    return Order.objects.filter(buyer=buyer).latest("id")
 
 
 def move(order, *statuses):
@@ -53,10 +48,10 @@ def order_numbers(html: str) -> set[str]:
 
 def test_the_list_shows_the_sellers_paid_orders_newest_first(seller_client, seller):
     buyer = UserFactory(full_name="Bea Buyer", email="bea@example.com")
-    first = place_order(seller, buyer=buyer, quantity=3, price_minor=1250)
-    second = place_order(seller)
-    someone_elses = place_order(ApprovedSellerFactory())
-    unpaid = place_order(seller, card=DECLINED_CARD)
+    first = seller_paid_order(seller, buyer=buyer, quantity=3, price_minor=1250)
+    second = seller_paid_order(seller)
+    someone_elses = seller_paid_order(ApprovedSellerFactory())
+    unpaid = seller_paid_order(seller, card=DECLINED_CARD)
     assert unpaid.status == OrderStatus.UNPAID
 
     response = seller_client.get(reverse("seller_orders:list"))
@@ -78,21 +73,21 @@ def test_the_list_shows_the_sellers_paid_orders_newest_first(seller_client, sell
 
 
 def test_tabs_count_each_status_and_filter_the_list(seller_client, seller):
-    on_hold = place_order(seller)
-    to_ship = move(place_order(seller), OrderStatus.AWAITING_SHIPMENT)
+    on_hold = seller_paid_order(seller)
+    to_ship = move(seller_paid_order(seller), OrderStatus.AWAITING_SHIPMENT)
     collecting = move(
-        place_order(seller), OrderStatus.AWAITING_SHIPMENT, OrderStatus.AWAITING_COLLECTION
+        seller_paid_order(seller), OrderStatus.AWAITING_SHIPMENT, OrderStatus.AWAITING_COLLECTION
     )
-    shipped = move(place_order(seller), OrderStatus.AWAITING_SHIPMENT, OrderStatus.IN_TRANSIT)
+    shipped = move(seller_paid_order(seller), OrderStatus.AWAITING_SHIPMENT, OrderStatus.IN_TRANSIT)
     completed = move(
-        place_order(seller),
+        seller_paid_order(seller),
         OrderStatus.AWAITING_SHIPMENT,
         OrderStatus.IN_TRANSIT,
         OrderStatus.DELIVERED,
         OrderStatus.COMPLETED,
     )
-    cancelled = move(place_order(seller), OrderStatus.CANCELLED)
-    place_order(seller, card=DECLINED_CARD)  # unpaid: in no tab
+    cancelled = move(seller_paid_order(seller), OrderStatus.CANCELLED)
+    seller_paid_order(seller, card=DECLINED_CARD)  # unpaid: in no tab
 
     assert seller_order_tab_counts(seller=seller) == {
         "all": 6,
@@ -102,6 +97,7 @@ def test_tabs_count_each_status_and_filter_the_list(seller_client, seller):
         "delivered": 0,
         "completed": 1,
         "cancelled": 1,
+        "needs_attention": 0,  # no ship-by deadline set, no request (test_seller_order_list.py)
     }
     html = seller_client.get(reverse("seller_orders:list")).content.decode()
     assert re.search(r'aria-current="page">All <span class="status-tab-count">6</span>', html)
@@ -123,8 +119,8 @@ def test_tabs_count_each_status_and_filter_the_list(seller_client, seller):
 
 
 def test_search_by_order_number_or_buyer_email(seller_client, seller):
-    ann = place_order(seller, buyer=UserFactory(email="ann.smith@example.com"))
-    bob = place_order(seller, buyer=UserFactory(email="bob@example.org"))
+    ann = seller_paid_order(seller, buyer=UserFactory(email="ann.smith@example.com"))
+    bob = seller_paid_order(seller, buyer=UserFactory(email="bob@example.org"))
 
     def found(query, **params):
         page = seller_client.get(reverse("seller_orders:list"), {"q": query, **params})
@@ -146,7 +142,7 @@ def test_search_by_order_number_or_buyer_email(seller_client, seller):
 def test_the_list_is_paginated_by_25_and_keeps_the_filters(seller_client, seller):
     buyer = UserFactory(email="many@example.com")
     for _ in range(27):
-        place_order(seller, buyer=buyer)
+        seller_paid_order(seller, buyer=buyer)
 
     first = seller_client.get(reverse("seller_orders:list"), {"q": "many@", "status": "on_hold"})
     html = first.content.decode()
@@ -161,7 +157,7 @@ def test_the_list_is_paginated_by_25_and_keeps_the_filters(seller_client, seller
 
 def test_the_detail_page_shows_address_lines_totals_commission_and_timeline(seller_client, seller):
     buyer = UserFactory(full_name="Bea Buyer")
-    order = place_order(seller, buyer=buyer, quantity=2, price_minor=1000)
+    order = seller_paid_order(seller, buyer=buyer, quantity=2, price_minor=1000)
     order = move(order, OrderStatus.AWAITING_SHIPMENT)
     line = order.lines.get()
 
@@ -178,12 +174,13 @@ def test_the_detail_page_shows_address_lines_totals_commission_and_timeline(sell
     assert "Platform commission (2% of the items)" in html
     for status in ("Paid (on hold)", "Awaiting shipment"):
         assert f"<strong>{status}</strong>" in html
-    assert "<form" not in html.split('id="main"', 1)[1].split("</main>", 1)[0]  # read-only
+    # Shipping arrived: an order awaiting shipment has its ship form (tests/orders/test_shipping.py).
+    assert f'action="{reverse("seller_orders:ship", args=[order.id])}"' in html
 
 
 def test_another_sellers_order_and_an_unpaid_order_answer_404(seller_client, seller):
-    theirs = place_order(ApprovedSellerFactory())
-    unpaid = place_order(seller, card=DECLINED_CARD)
+    theirs = seller_paid_order(ApprovedSellerFactory())
+    unpaid = seller_paid_order(seller, card=DECLINED_CARD)
 
     for order in (theirs, unpaid):
         assert (
@@ -202,7 +199,7 @@ def test_another_sellers_order_and_an_unpaid_order_answer_404(seller_client, sel
     ],
 )
 def test_only_roles_with_the_orders_section_open_the_pages(client, seller, role, status):
-    order = place_order(seller)
+    order = seller_paid_order(seller)
     member = SellerMemberFactory(seller=seller, role=role)
     client.force_login(member.user)
 
@@ -224,14 +221,14 @@ def test_the_list_costs_the_same_queries_for_1_or_30_orders(
 ):
     client.force_login(seller.owner)
     url = reverse("seller_orders:list")
-    place_order(seller)
+    seller_paid_order(seller)
     with_one = _count(client, url)
     # session, user, membership, tab counts, page count, the page's orders: a handful, whatever
     # the number of orders.
     assert with_one <= 8
 
     for _ in range(29):
-        place_order(seller)
+        seller_paid_order(seller)
     assert seller_orders(seller=seller).count() == 30
     with django_assert_num_queries(with_one):
         response = client.get(url)
@@ -244,7 +241,7 @@ def test_the_detail_costs_the_same_queries_for_1_or_many_lines(
     client, seller, django_assert_num_queries
 ):
     client.force_login(seller.owner)
-    small = place_order(seller)
+    small = seller_paid_order(seller)
     buyer = UserFactory()
     cart_with(buyer, *[(buyable_sku(seller=seller), 1) for _ in range(8)])
     checkout_place(buyer=buyer, address=BuyerAddressFactory(user=buyer), payment_method=PAID_CARD)

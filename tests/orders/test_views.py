@@ -157,7 +157,7 @@ def test_the_order_list_reads_a_constant_number_of_queries(client, django_assert
         paid_order(user)
     with django_assert_num_queries(6):
         response = client.get(reverse("orders:list"))
-    assert response.content.decode().count("Paid (on hold)") == 4
+    assert response.content.decode().count("Paid: on hold") == 4
 
 
 def test_a_shopper_with_saved_addresses_may_still_enter_a_new_one(client):
