@@ -278,7 +278,7 @@ BUYER_STATUS_LABELS = {
     OrderStatus.UNPAID: "Awaiting payment",
     OrderStatus.ON_HOLD: "Paid: on hold",
     OrderStatus.AWAITING_SHIPMENT: "Preparing to ship",
-    OrderStatus.AWAITING_COLLECTION: "Preparing to ship",
+    OrderStatus.AWAITING_COLLECTION: "Shipped",
     OrderStatus.IN_TRANSIT: "On its way",
     OrderStatus.DELIVERED: "Delivered",
     OrderStatus.COMPLETED: "Completed",
