@@ -110,11 +110,25 @@ class CheckoutForm(PaymentForm):
 class SellerOrderDatesForm(forms.Form):
     """The Seller Center orders list's placed-date range (both optional, inclusive)."""
 
-    placed_from = forms.DateField(required=False, label="Placed from")
-    placed_to = forms.DateField(required=False, label="Placed to")
+    placed_from = forms.DateField(
+        required=False,
+        label="Placed from",
+        error_messages={"invalid": "enter a date such as 2026-03-31."},
+    )
+    placed_to = forms.DateField(
+        required=False,
+        label="Placed to",
+        error_messages={"invalid": "enter a date such as 2026-03-31."},
+    )
 
     def clean(self):
         cleaned = super().clean()
+        start, end = cleaned.get("placed_from"), cleaned.get("placed_to")
+        for name, value in (("placed_from", start), ("placed_to", end)):
+            # The range ends the day after "to": a date at the end of the calendar cannot.
+            if value and not 2000 <= value.year <= 2999:
+                self.add_error(name, "choose a date between the years 2000 and 2999.")
+                cleaned[name] = None
         start, end = cleaned.get("placed_from"), cleaned.get("placed_to")
         if start and end and start > end:
             raise forms.ValidationError("The start date is after the end date.")

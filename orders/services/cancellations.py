@@ -468,9 +468,18 @@ def cancellation_approve(
     return cancellation
 
 
+def _lock_order_first(order_id: int) -> None:
+    """Every path that changes both an order and its cancellation takes the order's row lock
+    first (order_cancel and the missed-ship-by job do, by their UPDATE of the order): the same
+    order of locks everywhere, so a seller's approval, the auto-approval job and a cancellation
+    at once wait for each other instead of deadlocking."""
+    Order.objects.select_for_update().filter(pk=order_id).values_list("pk", flat=True).first()
+
+
 def _approve_and_cancel(cancellation: OrderCancellation, *, actor, now, where=None) -> None:
     order = cancellation.order
     with transaction.atomic():
+        _lock_order_first(order.pk)
         if not _approve_row(cancellation, actor=actor, now=now, where=where):
             cancellation.refresh_from_db(fields=["status"])
             if cancellation.status == CancellationStatus.APPROVED:
@@ -559,6 +568,7 @@ def cancellations_auto_approve(*, now: datetime | None = None) -> list[int]:
             continue
         try:
             with transaction.atomic():
+                _lock_order_first(cancellation.order_id)
                 if not _approve_row(
                     cancellation, actor=None, now=now, where=Q(respond_by__lte=now)
                 ):

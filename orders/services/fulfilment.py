@@ -542,9 +542,10 @@ def _parse_lines_cell(text: str, lines: list[OrderLine]) -> tuple[dict[int, int]
     result: dict[int, int] = {}
     for part in filter(None, (part.strip() for part in text.split(";"))):
         code, _, quantity_text = part.rpartition(":")
-        code = code.strip().lower()
-        if not code or not quantity_text.strip().isdigit():
-            return None, f"Lines: write SKU:quantity pairs separated by ; (not {part!r})."
+        code, quantity_text = code.strip().lower(), quantity_text.strip()
+        # 0-9 only, at most 6 of them: "²" passes str.isdigit() but not int().
+        if not code or not re.fullmatch(r"[0-9]{1,6}", quantity_text):
+            return None, f"Lines: write SKU:quantity pairs separated by ; (not {part[:60]!r})."
         matches = by_code.get(code, [])
         if len(matches) != 1:
             return None, f"Lines: SKU {code.upper()} is not in this order."

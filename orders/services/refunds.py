@@ -50,6 +50,23 @@ def refund_attempt(*, refund_id: int, now: datetime | None = None) -> Refund:
             now=now,
         )
         return refund
+    if result.status in {"failed", "canceled"}:
+        _move(
+            refund,
+            from_status=RefundStatus.PENDING,
+            to_status=RefundStatus.FAILED,
+            fields={"attempts": F("attempts") + 1, "last_error": f"Refund {result.status}."},
+            now=now,
+        )
+        return refund
+    if result.status != "succeeded":
+        # Stripe may answer "pending" and settle later: the refund stays pending with its id, and
+        # the retry job asks again with the same key (the gateway answers with the same refund).
+        Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
+            attempts=F("attempts") + 1, gateway_refund_id=result.id
+        )
+        refund.refresh_from_db()
+        return refund
     _move(
         refund,
         from_status=[RefundStatus.PENDING, RefundStatus.FAILED],

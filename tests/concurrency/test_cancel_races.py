@@ -209,3 +209,59 @@ def test_a_buyer_cancel_racing_the_sellers_ship_has_exactly_one_winner():
         assert Shipment.objects.count() == 1
         assert not Refund.objects.exists() and not OrderCancellation.objects.exists()
         assert SKU.objects.get(id=sku.id).stock_on_hand == 8
+
+
+def test_a_seller_approving_a_request_while_cancelling_the_order_never_deadlocks(monkeypatch):
+    """The approval holds the request's row while it works; a cancellation of the same order at
+    that moment must wait for it, not take the order's row and then wait for the request's (the
+    two would deadlock). Every path locks the order first."""
+    import threading
+    import time
+
+    from orders.services import cancellations
+
+    order, sku = place()
+    order_transition(order=order, to_status=OrderStatus.AWAITING_SHIPMENT)
+    Order.objects.filter(pk=order.pk).update(
+        cancel_window_ends_at=order.cancel_window_ends_at - timedelta(hours=2)
+    )
+    request = cancellation_request(
+        order_id=order.pk, buyer=order.buyer, reason=CancellationReason.CHANGED_MIND
+    )
+    approve_row = cancellations._approve_row
+    approving = threading.Event()
+
+    def slow_approve_row(*args, **kwargs):
+        approved = approve_row(*args, **kwargs)
+        approving.set()
+        time.sleep(0.5)  # the window in which the other party's cancellation arrives
+        return approved
+
+    monkeypatch.setattr(cancellations, "_approve_row", slow_approve_row)
+    seller = order.seller
+
+    def approve():
+        cancellations.cancellation_approve(
+            cancellation_id=request.pk, seller=seller, actor=seller.owner
+        )
+        return "approved"
+
+    def cancel():
+        approving.wait(5)
+        try:
+            order_cancel(
+                order_id=order.pk,
+                initiated_by="seller",
+                reason=CancellationReason.OUT_OF_STOCK,
+                actor=seller.owner,
+                seller=seller,
+            )
+            return "cancelled"
+        except CancellationRefused:
+            return "refused: already cancelled"
+
+    outcomes = run_at_once(2, lambda i: (approve, cancel)[i]())
+
+    assert outcomes[0] == "approved"
+    assert outcomes[1] in {"refused: already cancelled", "cancelled"}
+    assert_cancelled_once(order, sku)

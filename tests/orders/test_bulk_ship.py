@@ -289,3 +289,20 @@ def test_another_sellers_orders_in_the_file_are_not_shipped(owner_client):
     theirs.refresh_from_db()
     assert theirs.status == OrderStatus.AWAITING_SHIPMENT
     assert Order.objects.filter(status=OrderStatus.AWAITING_COLLECTION).count() == 0
+
+
+@pytest.mark.parametrize("quantity", ["\u00b2", "9" * 5000])
+def test_a_lines_cell_with_a_quantity_that_is_no_number_rejects_its_row(owner_client, quantity):
+    order = ready_to_ship(owner_client.seller)
+    line = order.lines.first()
+    text = (
+        "order_number,carrier,tracking_number,lines\n"
+        f"{order.number},ups,{UPS},{line.sku_code}:{quantity}\n"
+    )
+    response = owner_client.post(
+        reverse("seller_orders:bulk_ship"),
+        {"file": SimpleUploadedFile("ship.csv", text.encode(), content_type="text/csv")},
+    )
+    assert response.status_code in (200, 400)
+    assert "Lines: write SKU:quantity pairs" in response.content.decode()
+    assert not Shipment.objects.exists()

@@ -147,3 +147,40 @@ def test_an_unreachable_broker_does_not_undo_the_cancellation(
     assert refunds_retry(now=refund.created_at + timedelta(minutes=11)) == [refund.pk]
     refund.refresh_from_db()
     assert refund.status == RefundStatus.SUCCEEDED
+
+
+class Answers:
+    """A gateway whose refund answers with the given statuses, one per call (Stripe may answer
+    "pending" and settle the refund later)."""
+
+    def __init__(self, *statuses):
+        self.statuses = list(statuses)
+
+    def refund_create(self, *, payment_id, amount_minor, idempotency_key):
+        from marketplace.payments.gateway import RefundResult
+
+        return RefundResult(id="re_later", amount_minor=amount_minor, status=self.statuses.pop(0))
+
+
+def test_a_refund_the_gateway_answers_pending_stays_pending_until_it_succeeds(monkeypatch):
+    _, refund = cancelled_order()
+    gateway = Answers("pending", "succeeded")
+    monkeypatch.setattr(refund_services, "get_gateway", lambda: gateway)
+
+    refund_attempt(refund_id=refund.pk)
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.PENDING and refund.gateway_refund_id == "re_later"
+
+    refunds_retry(now=refund.created_at + timedelta(minutes=11))
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.SUCCEEDED and refund.refunded_at is not None
+
+
+def test_a_refund_the_gateway_answers_failed_is_failed_and_retried(monkeypatch):
+    _, refund = cancelled_order()
+    monkeypatch.setattr(refund_services, "get_gateway", lambda: Answers("failed"))
+
+    refund_attempt(refund_id=refund.pk)
+
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.FAILED and refund.last_error == "Refund failed."

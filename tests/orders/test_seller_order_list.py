@@ -193,3 +193,12 @@ def test_the_list_costs_the_same_queries_for_5_or_50_orders(
     assert len(order_numbers(response.content.decode())) == 25
     with django_assert_num_queries(with_five):
         client.get(url, {**params, "status": "needs_attention"})
+
+
+@pytest.mark.parametrize(
+    "query", ["placed_to=9999-12-31", "placed_from=0001-01-01", "placed_from=9999-12-31"]
+)
+def test_dates_at_the_ends_of_the_calendar_are_a_message_not_a_500(owner_client, query):
+    response = owner_client.get(reverse("seller_orders:list") + "?" + query)
+    assert response.status_code == 200
+    assert "choose a date between the years 2000 and 2999." in response.content.decode()

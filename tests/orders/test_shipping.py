@@ -673,3 +673,15 @@ def test_the_packing_slip_css_prints_without_the_toolbar():
     css = (Path(settings.BASE_DIR) / "marketplace/static/marketplace/css/app.css").read_text()
     print_rules = css[css.rindex("@media print") :]
     assert ".packing-slip-toolbar" in print_rules
+
+
+def test_a_quantity_in_other_digits_is_a_form_error_not_a_500(owner_client):
+    """ "²" passes str.isdigit() but int() refuses it."""
+    order = ready_to_ship(owner_client.seller)
+    line = order.lines.first()
+    response = owner_client.post(
+        reverse("seller_orders:ship", args=[order.pk]),
+        {"carrier_1": "ups", "tracking_number_1": UPS, f"qty_1_{line.pk}": "\u00b2"},
+    )
+    assert response.status_code == 400
+    assert not Shipment.objects.exists()

@@ -73,7 +73,7 @@ def _packages_from_post(order, post) -> list[PackageInput]:
             text = post.get(f"qty_{index}_{line.pk}", "").strip()
             if not text:
                 continue
-            if not text.isdigit() or len(text) > _MAX_QUANTITY_DIGITS:
+            if not (text.isascii() and text.isdigit()) or len(text) > _MAX_QUANTITY_DIGITS:
                 raise ShipError(
                     f"Package {index}: the quantity of {line.product_title} must be a whole number."
                 )

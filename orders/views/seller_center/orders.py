@@ -94,8 +94,8 @@ def _query_string(**params) -> str:
 def _date_errors(form: SellerOrderDatesForm) -> list[str]:
     errors = list(form.non_field_errors())
     for name in DATE_PARAMS:
-        if form.errors.get(name):
-            errors.append(f"{form.fields[name].label}: enter a date such as 2026-03-31.")
+        for error in form.errors.get(name, []):
+            errors.append(f"{form.fields[name].label}: {error}")
     return errors
 
 
