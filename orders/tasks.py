@@ -2,10 +2,10 @@ from celery import shared_task
 from django.conf import settings
 
 from orders.services.cancellations import cancellations_auto_approve
-from orders.services.checkout import orders_expire_unpaid
 from orders.services.deadlines import orders_auto_complete, orders_cancel_missed_ship_by
 from orders.services.fulfilment import orders_release_for_shipment
 from orders.services.refunds import refund_attempt, refunds_retry
+from orders.services.reservations import orders_expire_unpaid
 from orders.services.tracking import tracking_poll_due
 
 

@@ -1,5 +1,6 @@
 """Carriers: the list sellers choose from, each carrier's tracking-number format, and the adapter
-that brings its tracking events in (docs/architecture.md, "Shipping and tracking, cancellations and refunds").
+that brings its tracking events in (docs/architecture.md, "Shipping and tracking, cancellations
+and refunds").
 
 Every adapter speaks one protocol (`CarrierAdapter`): `register_shipment` when a package is
 shipped, and `poll` for tracking numbers, answering normalized `TrackingUpdate`s whose `kind` is a

@@ -1,5 +1,5 @@
-"""Cancellations of paid orders (docs/architecture.md, "Orders and checkout"; the published
-cancellation policy in policies/demo.py).
+"""Cancellations of paid orders (docs/architecture.md, "Shipping and tracking, cancellations and
+refunds"; the published cancellation policy in policies/demo.py).
 
 - `order_cancel`: an immediate cancellation. By the buyer while the order is on hold and inside its
   free window (`cancel_window_ends_at`, ORDER_CANCEL_WINDOW_MINUTES after payment); by the seller

@@ -1,6 +1,6 @@
-"""Shipping (docs/architecture.md, "Shipping and tracking, cancellations and refunds"): orders leave the hold once the buyer's
-free cancellation window has passed, and the seller ships each order in one or several packages,
-one by one from the order page or many at once from a CSV file.
+"""Shipping (docs/architecture.md, "Shipping and tracking, cancellations and refunds"): orders leave
+the hold once the buyer's free cancellation window has passed, and the seller ships each order in
+one or several packages, one by one from the order page or many at once from a CSV file.
 
 - `orders_release_for_shipment` (every minute): on_hold -> awaiting_shipment, with the deadlines.
 - `order_ship`: awaiting_shipment -> awaiting_collection with its Shipments and ShipmentLines, in

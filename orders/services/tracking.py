@@ -1,5 +1,6 @@
-"""Tracking: carriers' events recorded once, parcels and orders moved by them, and the job that
-asks carriers about open parcels (docs/architecture.md, "Shipping and tracking, cancellations and refunds").
+"""Tracking: carriers' events recorded once, parcels and orders moved by them, and the job that asks
+carriers about open parcels (docs/architecture.md, "Shipping and tracking, cancellations and
+refunds").
 
 Both ways events arrive end in `tracking_events_record`: the tracking job (`tracking_poll_due`,
 every minute) for carriers we ask, and the carrier webhook (orders/carriers/webhook.py) for

@@ -22,9 +22,9 @@ from orders.models import (
 from orders.services.checkout import (
     checkout_place,
     checkout_retry_payment,
-    orders_expire_unpaid,
 )
 from orders.services.commission import commission_for_lines
+from orders.services.reservations import orders_expire_unpaid
 from orders.tasks import expire_unpaid_orders
 from tests.accounts.factories import UserFactory
 from tests.orders.factories import (

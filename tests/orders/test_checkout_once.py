@@ -22,8 +22,8 @@ from orders.services.checkout import (
     PriceChanged,
     checkout_place,
     checkout_retry_payment,
-    orders_expire_unpaid,
 )
+from orders.services.reservations import orders_expire_unpaid
 from tests.accounts.factories import UserFactory
 from tests.orders.factories import (
     BuyerAddressFactory,
