@@ -8,16 +8,14 @@ from django.test import Client
 from django.urls import reverse
 
 from marketplace.accounts.models import User, UserManager
+from tests.markers import needs_postgres
 
 SIGN_UPS = 5
 PASSWORD = "a-long-unusual-passphrase-42"
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="concurrent writers need PostgreSQL (SQLite serializes writers)",
-    ),
+    needs_postgres,
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -5,7 +5,6 @@ refund attempts: one cancellation, one refund, one restock, one ledger reversal.
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from catalog.models import SKU
@@ -31,13 +30,11 @@ from orders.services.refunds import refund_attempt
 from orders.services.transitions import order_transition
 from tests.accounts.factories import UserFactory
 from tests.concurrency.threads import run_at_once, signed_in_clients
+from tests.markers import needs_postgres
 from tests.orders.factories import BuyerAddressFactory, buyable_sku, cart_with
 
 pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="row locks and concurrent writers need PostgreSQL (SQLite serializes writers)",
-    ),
+    needs_postgres,
     pytest.mark.django_db(transaction=True),
 ]
 

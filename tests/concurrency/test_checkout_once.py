@@ -4,7 +4,6 @@ out once, and ten adds to the cart at once add ten units."""
 import re
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from catalog.models import SKU
@@ -12,6 +11,7 @@ from marketplace.payments.models import LocalPayment
 from orders.models import Cart, CartLine, Checkout, Order, OrderStatus
 from tests.accounts.factories import UserFactory
 from tests.concurrency.threads import run_at_once, signed_in_clients
+from tests.markers import needs_postgres
 from tests.orders.factories import (
     BuyerAddressFactory,
     buyable_sku,
@@ -20,10 +20,7 @@ from tests.orders.factories import (
 )
 
 pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="row locks and concurrent writers need PostgreSQL (SQLite serializes writers)",
-    ),
+    needs_postgres,
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -4,20 +4,17 @@ cancelled once with one violation, and each delivered order completes once."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from orders.models import Order, OrderCancellation, OrderStatus, OrderStatusEvent, Refund
 from orders.services.deadlines import orders_auto_complete, orders_cancel_missed_ship_by
 from sellers.models import Violation
 from tests.concurrency.threads import run_at_once
+from tests.markers import needs_postgres
 from tests.orders.factories import order_in
 
 pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="row locks and concurrent writers need PostgreSQL (SQLite serializes writers)",
-    ),
+    needs_postgres,
     pytest.mark.django_db(transaction=True),
 ]
 

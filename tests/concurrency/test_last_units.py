@@ -12,16 +12,14 @@ from marketplace.ledger.models import LedgerEntry
 from orders.models import Checkout, CheckoutStatus, Order, OrderStatus
 from orders.services.checkout import checkout_place
 from tests.accounts.factories import UserFactory
+from tests.markers import needs_postgres
 from tests.orders.factories import BuyerAddressFactory, buyable_sku, cart_with
 
 BUYERS = 50
 UNITS = 5
 
 pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="row locks and concurrent writers need PostgreSQL (SQLite serializes writers)",
-    ),
+    needs_postgres,
     pytest.mark.django_db(transaction=True),
 ]
 

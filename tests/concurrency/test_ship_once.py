@@ -5,7 +5,6 @@ each order once."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -14,14 +13,12 @@ from marketplace.notifications.models import Notification
 from orders.models import Order, OrderStatus, OrderStatusEvent, Shipment, ShipmentLine
 from orders.services.fulfilment import orders_release_for_shipment
 from tests.concurrency.threads import run_at_once
+from tests.markers import needs_postgres
 from tests.orders.factories import order_with_lines, ready_to_ship
 from tests.sellers.factories import ApprovedSellerFactory
 
 pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="row locks and concurrent writers need PostgreSQL (SQLite serializes writers)",
-    ),
+    needs_postgres,
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -48,10 +48,13 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     assert "no issues" in result.stdout
 
 
-def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
+@pytest.mark.parametrize(
+    "command", [["check"], ["makemigrations", "--check", "--dry-run"], ["migrate", "--plan"]]
+)
+def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path, command):
     env = {**PRODUCTION_ENV, "DJANGO_SECRET_KEY": ""}
 
-    result = run_manage("check", env_overrides=env, var_dir=tmp_path)
+    result = run_manage(*command, env_overrides=env, var_dir=tmp_path)
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is required" in result.stderr

@@ -29,6 +29,7 @@ from orders.models import (
 from orders.services.tracking import tracking_events_record, tracking_poll_due
 from orders.tasks import poll_tracking
 from tests.celery_worker import celery_worker_process
+from tests.markers import needs_postgres
 from tests.orders.tracking_helpers import demo_tracking_number, shipped_order
 
 pytestmark = pytest.mark.django_db
@@ -344,13 +345,8 @@ def test_the_buyers_order_page_reads_a_constant_number_of_queries(client):
 
 # --- At once, and on a real worker --------------------------------------------------------------
 
-on_postgres = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="row locks and concurrent writers need PostgreSQL (SQLite serializes writers)",
-)
 
-
-@on_postgres
+@needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_polling_at_once_record_each_event_once(settings):
     settings.DEMO_CARRIER_STEP_MINUTES = 30
@@ -374,7 +370,7 @@ def test_two_workers_polling_at_once_record_each_event_once(settings):
         assert order.status == OrderStatus.DELIVERED
 
 
-@on_postgres
+@needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_events_recorded_at_once_are_recorded_once():
     order = shipped_order(packages=2, shipped_at=SHIPPED)

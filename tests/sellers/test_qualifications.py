@@ -26,6 +26,7 @@ from sellers.services.qualifications import (
     qualification_submit,
 )
 from tests.accounts.factories import StaffUserFactory, UserFactory
+from tests.markers import needs_postgres
 from tests.policies.factories import CategoryFactory
 from tests.sellers.factories import (
     ApprovedSellerFactory,
@@ -35,11 +36,6 @@ from tests.sellers.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-needs_row_locks = pytest.mark.skipif(
-    "not connection.features.has_select_for_update",
-    reason="SQLite has no row locks; the lock is checked on PostgreSQL.",
-)
 
 
 def private_files(settings):
@@ -168,7 +164,7 @@ def test_a_seller_can_have_only_so_many_qualifications_waiting(settings):
     assert Qualification.objects.filter(seller=seller).count() == MAX_PENDING_QUALIFICATIONS
 
 
-@needs_row_locks
+@needs_postgres
 def test_submitting_a_qualification_locks_the_seller_before_checking_for_duplicates():
     seller = ApprovedSellerFactory()
 

@@ -25,14 +25,10 @@ from sellers.services.staff import (
     seller_member_remove,
 )
 from tests.accounts.factories import UserFactory
+from tests.markers import needs_postgres
 from tests.sellers.factories import ApprovedSellerFactory, SellerFactory, SellerMemberFactory
 
 pytestmark = pytest.mark.django_db
-
-needs_row_locks = pytest.mark.skipif(
-    "not connection.features.has_select_for_update",
-    reason="SQLite has no row locks; the lock is checked on PostgreSQL.",
-)
 
 
 def invite(seller, email="new.hire@example.com", role=SellerRole.ORDER_MANAGER):
@@ -160,7 +156,7 @@ def test_accepting_is_refused_to_someone_who_already_works_for_a_seller():
     assert SellerInvitation.objects.get().accepted_at is None
 
 
-@needs_row_locks
+@needs_postgres
 def test_accepting_an_invitation_locks_the_person_before_the_one_shop_check():
     seller = ApprovedSellerFactory()
     invitee = UserFactory()
