@@ -79,6 +79,12 @@ def percentage_of(amount_minor: int, rate_bps: int) -> int:
     return magnitude if amount_minor >= 0 else -magnitude
 
 
+def format_bps(rate_bps: int) -> str:
+    """A rate in basis points as people write it: 200 -> "2%", 250 -> "2.5%" (exact, no float)."""
+    percent = (Decimal(rate_bps) / 100).normalize()
+    return f"{percent:f}%"
+
+
 def allocate(total_minor: int, weights: list[int]) -> list[int]:
     """Split `total_minor` in proportion to `weights` by largest remainder (see module docstring).
 

@@ -4,7 +4,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketplace.money import CurrencyMismatch, Money, MoneyParseError, allocate, percentage_of
+from marketplace.money import (
+    CurrencyMismatch,
+    Money,
+    MoneyParseError,
+    allocate,
+    format_bps,
+    percentage_of,
+)
 
 amounts = st.integers(min_value=-(10**12), max_value=10**12)
 weights = st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=20).filter(any)
@@ -161,3 +168,10 @@ def test_parse_refuses_a_decimal_comma_instead_of_reading_thousands(text):
 def test_parse_reads_only_ascii_digits():
     with pytest.raises(MoneyParseError):
         Money.parse("١٢", "USD")
+
+
+@pytest.mark.parametrize(
+    ("rate_bps", "shown"), [(200, "2%"), (250, "2.5%"), (1, "0.01%"), (0, "0%"), (10_000, "100%")]
+)
+def test_a_rate_in_basis_points_reads_as_people_write_it(rate_bps, shown):
+    assert format_bps(rate_bps) == shown

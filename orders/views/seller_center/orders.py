@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from marketplace.money import format_bps
 from orders.forms import SellerOrderDatesForm
 from orders.selectors import (
     SELLER_ORDER_TABS,
@@ -107,6 +108,6 @@ def order_detail(request, order_id: int):
         "seller": request.seller,
         "order": order,
         "seller_receives_minor": order.total_minor - order.commission_minor,
-        "commission_percent": f"{order.commission_bps / 100:g}%",
+        "commission_percent": format_bps(order.commission_bps),
     }
     return render(request, "orders/seller_center/order_detail.html", context)
