@@ -112,6 +112,19 @@ CANCELLATION_RESPONSE_HOURS = env_int("CANCELLATION_RESPONSE_HOURS", 24)
 # (orders.services.deadlines); a shop that misses a ship-by deadline gets this many violation points.
 ORDER_AUTO_COMPLETE_DAYS = env_int("ORDER_AUTO_COMPLETE_DAYS", 7)
 ORDER_LATE_SHIPMENT_POINTS = env_int("ORDER_LATE_SHIPMENT_POINTS", 2)
+# Returns and refunds (returns/services/): a buyer may ask within the shop's return window after
+# delivery (Seller.return_window_days; this default for new shops); the seller answers within
+# RETURN_SELLER_RESPONSE_HOURS or the request is approved; the buyer ships an approved return back
+# within RETURN_BUYER_SHIP_DAYS or it closes, and answers a partial offer within
+# RETURN_OFFER_RESPONSE_DAYS; the seller confirms a delivered return within
+# RETURN_RECEIPT_CONFIRM_HOURS or the refund runs; a refusal may be escalated within
+# RETURN_ESCALATION_DAYS.
+RETURN_WINDOW_DAYS = env_int("RETURN_WINDOW_DAYS", 15)
+RETURN_SELLER_RESPONSE_HOURS = env_int("RETURN_SELLER_RESPONSE_HOURS", 48)
+RETURN_BUYER_SHIP_DAYS = env_int("RETURN_BUYER_SHIP_DAYS", 7)
+RETURN_OFFER_RESPONSE_DAYS = env_int("RETURN_OFFER_RESPONSE_DAYS", 7)
+RETURN_RECEIPT_CONFIRM_HOURS = env_int("RETURN_RECEIPT_CONFIRM_HOURS", 48)
+RETURN_ESCALATION_DAYS = env_int("RETURN_ESCALATION_DAYS", 7)
 # Tracking (orders/services/tracking.py): the demo carrier moves a parcel one step every this many
 # minutes after shipment; the tracking job asks carriers about at most TRACKING_POLL_BATCH_SIZE open
 # parcels a run, each at most once every TRACKING_POLL_MIN_INTERVAL_MINUTES; carriers that push
@@ -131,6 +144,7 @@ INSTALLED_APPS = [
     "sellers",
     "catalog",
     "orders",
+    "returns",
     "affiliates",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -298,6 +312,14 @@ CELERY_BEAT_SCHEDULE = {
     "auto-complete-orders": {
         "task": "orders.tasks.auto_complete_orders",
         "schedule": timedelta(hours=1),
+    },
+    "refund-late-payments": {
+        "task": "orders.tasks.refund_late_payments",
+        "schedule": timedelta(minutes=10),
+    },
+    "return-deadlines": {
+        "task": "returns.tasks.run_return_deadlines",
+        "schedule": timedelta(minutes=5),
     },
 }
 

@@ -17,6 +17,7 @@ from marketplace.payments.webhook_views import stripe_webhook
 from orders import urls as orders_urls
 from orders.carriers.webhook import carrier_webhook
 from policies import urls as policies_urls
+from returns import urls as returns_urls
 from sellers import urls as sellers_urls
 
 urlpatterns = [
@@ -28,6 +29,7 @@ urlpatterns = [
     path("cart/", include(orders_urls.cart_patterns)),
     path("checkout/", include(orders_urls.checkout_patterns)),
     path("orders/", include(orders_urls.order_patterns)),
+    path("returns/", include(returns_urls.return_patterns)),
     path("accounts/", include(accounts_urls.account_patterns)),
     path("ip/", include(catalog_urls.ip_patterns)),
     # Seller Center: each app mounts its own sections under /seller/.
@@ -35,6 +37,7 @@ urlpatterns = [
     path("seller/products/", include(catalog_urls.seller_product_patterns)),
     path("seller/ip-complaints/", include(catalog_urls.seller_ip_complaint_patterns)),
     path("seller/orders/", include(orders_urls.seller_order_patterns)),
+    path("seller/returns/", include(returns_urls.seller_return_patterns)),
     path("seller/", include(sellers_urls.seller_center_patterns)),
     # Creator Center.
     path("creator/", include(affiliates_urls.creator_center_patterns)),

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class OrdersConfig(AppConfig):
-    """Cart, checkout, orders, shipments, cancellations, returns, refunds, messages, reviews."""
+    """Cart, checkout, orders, shipments, tracking, cancellations, refunds."""
 
     name = "orders"
 

@@ -367,10 +367,21 @@ class ShipmentStatus(models.TextChoices):
     RETURNED_TO_SENDER = "returned_to_sender", "Returned to sender"
 
 
+class ShipmentDirection(models.TextChoices):
+    OUTBOUND = "outbound", "To the buyer"
+    # A parcel the buyer sends back for a return (returns app); tracked by the same job, but it
+    # never moves the order (orders.services.tracking).
+    RETURN = "return", "Back to the seller"
+
+
 class Shipment(models.Model):
-    """One package of an order, with the carrier's tracking number; an order may ship in several."""
+    """One package of an order, with the carrier's tracking number; an order may ship in several,
+    and a return travels back in one of direction "return"."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    direction = models.CharField(
+        max_length=10, choices=ShipmentDirection.choices, default=ShipmentDirection.OUTBOUND
+    )
     # Copied from the order so the tracking job and seller pages filter without a join.
     seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="shipments")
     carrier = models.CharField(max_length=30)  # a code of orders.carriers
@@ -395,6 +406,10 @@ class Shipment(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=ShipmentStatus.values), name="shipment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=ShipmentDirection.values),
+                name="shipment_direction_valid",
             ),
         ]
 
@@ -584,16 +599,29 @@ class RefundStatus(models.TextChoices):
     FAILED = "failed", "Refund failed (retrying)"
 
 
+class RefundReason(models.TextChoices):
+    CANCELLATION = "cancellation", "Order cancelled"
+    RETURN = "return", "Return or refund request"
+    LATE_PAYMENT = "late_payment", "Paid after the order expired"
+
+
 class Refund(models.Model):
     """Money going back to the buyer for one seller order, through the payment gateway. Stored
     (pending) before the gateway is called, with an idempotency key built from the stored id of
-    what caused it, so a retry never refunds twice; a failure stays visible and a job retries."""
+    what caused it, so a retry never refunds twice; a failure stays visible and a job retries.
+    Written only by orders.services.refunds.refund_issue, which checks the amounts per line."""
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
     cancellation = models.OneToOneField(
         OrderCancellation, null=True, blank=True, on_delete=models.PROTECT, related_name="refund"
     )
+    reason = models.CharField(
+        max_length=20, choices=RefundReason.choices, default=RefundReason.CANCELLATION
+    )
     amount_minor = models.PositiveIntegerField()
+    # The part of amount_minor that gives the shipping fee back (only when the whole order is
+    # refunded); the rest is spread over the RefundLines.
+    shipping_minor = models.PositiveIntegerField(default=0)
     currency = models.CharField(max_length=3)
     status = models.CharField(
         max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING
@@ -613,10 +641,40 @@ class Refund(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=RefundStatus.values), name="refund_status_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(shipping_minor__lte=models.F("amount_minor")),
+                name="refund_shipping_within_amount",
+            ),
         ]
 
     def __str__(self):
         return f"Refund {self.pk} of order {self.order_id} ({self.status})"
+
+
+class RefundLine(models.Model):
+    """How much of a refund goes to one order line, and how many of its units it settles (a
+    partial refund on a kept item settles its units with less than their price). The sums per
+    line never exceed what the line cost nor its quantity (orders.services.refunds)."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="refund_lines")
+    quantity = models.PositiveIntegerField()
+    amount_minor = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["refund", "order_line"], name="refund_line_unique_order_line"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0) | Q(amount_minor__gt=0),
+                name="refund_line_not_empty",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} x line {self.order_line_id}: {self.amount_minor}"
 
 
 REFUND_MACHINE = StateMachine(

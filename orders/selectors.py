@@ -22,6 +22,7 @@ from orders.models import (
     OrderStatus,
     OrderStatusEvent,
     Shipment,
+    ShipmentDirection,
     TrackingEvent,
 )
 from orders.services.stock import sku_is_buyable
@@ -195,7 +196,9 @@ def buyer_order_get(*, user, order_id: int) -> Order:
 # The order page's packages, each with its tracking events newest first: two queries however many.
 _BUYER_PACKAGES = Prefetch(
     "shipments",
-    queryset=Shipment.objects.order_by("created_at", "id").prefetch_related(
+    queryset=Shipment.objects.filter(direction=ShipmentDirection.OUTBOUND)
+    .order_by("created_at", "id")
+    .prefetch_related(
         Prefetch("events", queryset=TrackingEvent.objects.order_by("-occurred_at", "-id"))
     ),
 )

@@ -5,6 +5,7 @@ A `Seller` row is both the application (draft to approved) and, once approved, t
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -81,6 +82,11 @@ class Seller(models.Model):
     # Hours during which buyers can expect replies to messages.
     message_hours_start = models.TimeField(null=True, blank=True)
     message_hours_end = models.TimeField(null=True, blank=True)
+    # How long after delivery a buyer may ask for a return or refund (the returns app); shown on
+    # the shop's product pages and on its orders.
+    return_window_days = models.PositiveSmallIntegerField(
+        default=15, validators=[MinValueValidator(7), MaxValueValidator(90)]
+    )
 
     status_message = models.TextField(
         blank=True,

@@ -6,9 +6,14 @@ from a stored business id (`order-paid:<seller order id>`, `payout-created:<payo
 
 The life of a seller order of total T, platform commission c and creator commission a:
 1. paid:     cash +T | seller pending -(T-c-a) | commission pending -c | creator pending -a
-2. refunded R: the same split of R (largest remainder over T-c-a, c, a), reversed; from the pending
-   accounts before settlement, from the available accounts (and commission earned) after. A seller
-   whose available balance cannot cover its part goes into debt for the rest, never below zero.
+2. refunded R: each party's share of R taken back; from the pending accounts before settlement,
+   from the available accounts (and commission earned) after. A seller whose available balance
+   cannot cover its part goes into debt for the rest, never below zero. Shares are computed on
+   what the order has had refunded *in all* (merchandise first, then shipping S, which carries no
+   commission): the merchandise refunded so far splits by largest remainder over (T-S-c-a, c, a),
+   and each refund takes the difference between the split after it and the split before it. So a
+   run of partial refunds always adds up to exactly the whole order's split, and a partial refund
+   gives commission back pro rata to the merchandise it returns.
 3. settled:  what is still pending for the order moves to available (seller, creator) and to
    commission earned; a seller in debt pays the debt first.
 4. payout P: available -> payout in transit; when the gateway confirms, in transit -> cash out;
@@ -40,6 +45,8 @@ class OrderSplit:
     commission: Money
     creator_id: int | None = None
     creator_commission: Money | None = None
+    # The shipping fee inside `total`: no commission is due on it, so refunds return it last.
+    shipping: Money | None = None
 
     @property
     def creator_amount(self) -> Money:
@@ -49,14 +56,30 @@ class OrderSplit:
     def seller_net(self) -> Money:
         return self.total - self.commission - self.creator_amount
 
-    def parts_of(self, amount: Money) -> tuple[Money, Money, Money]:
-        """Split `amount` (a refund) pro rata over (seller net, commission, creator commission)."""
+    def parts_when_refunded(self, refunded: Money) -> tuple[Money, Money, Money]:
+        """(seller, commission, creator commission) given back once `refunded` of the order has
+        been refunded in all: the merchandise part by largest remainder, shipping to the seller's
+        part. At the whole total it is exactly (seller net, commission, creator commission)."""
+        currency = self.total.currency
+        shipping = self.shipping or Money.zero(currency)
+        merchandise = self.total - shipping
+        merchandise_refunded = min(refunded, merchandise)
         weights = [
-            self.seller_net.amount_minor,
+            max((merchandise - self.commission - self.creator_amount).amount_minor, 0),
             self.commission.amount_minor,
             self.creator_amount.amount_minor,
         ]
-        seller, commission, creator = amount.split(weights)
+        if not any(weights):
+            return refunded, Money.zero(currency), Money.zero(currency)
+        seller, commission, creator = merchandise_refunded.split(weights)
+        return seller + (refunded - merchandise_refunded), commission, creator
+
+    def parts_of(self, amount: Money, *, refunded_before: Money | None = None):
+        """The shares of a refund of `amount` after `refunded_before` (see the module docstring)."""
+        before = refunded_before or Money.zero(amount.currency)
+        after_parts = self.parts_when_refunded(before + amount)
+        before_parts = self.parts_when_refunded(before)
+        seller, commission, creator = (a - b for a, b in zip(after_parts, before_parts, strict=True))
         return seller, commission, creator
 
 
@@ -111,7 +134,6 @@ def journal_order_refunded(
     """Return `amount` to the buyer, taking each party's share back. Raises DomainError when the
     refund would exceed what the order still holds."""
     currency = amount.currency
-    seller_part, commission_part, creator_part = split.parts_of(amount)
     key = f"order-refunded:{refund_id}"
     with transaction.atomic():
         seller_accounts = [
@@ -128,6 +150,9 @@ def journal_order_refunded(
             raise DomainError(
                 "The refund would exceed what was paid for this order.", code="refund_too_large"
             )
+        seller_part, commission_part, creator_part = split.parts_of(
+            amount, refunded_before=Money(refunded_before, currency)
+        )
         if not _is_settled(seller_order_id):
             legs = _legs(
                 (accounts.seller_pending(split.seller_id, currency), seller_part),

@@ -27,7 +27,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from marketplace.errors import DomainError
-from marketplace.ledger.journal import OrderSplit, journal_order_refunded
 from marketplace.money import Money
 from marketplace.notifications.services import notify, notify_many
 from marketplace.state import StaleTransition, transition, transition_many
@@ -42,7 +41,9 @@ from orders.models import (
     OrderLine,
     OrderStatus,
     Refund,
+    RefundReason,
 )
+from orders.services.refunds import refund_issue, refund_whole_order_lines
 from orders.services.stock import stock_refresh_products, stock_release
 
 logger = logging.getLogger(__name__)
@@ -282,37 +283,16 @@ def _after_cancelled(order: Order, cancellation: OrderCancellation, *, now) -> R
     if product_ids:
         transaction.on_commit(lambda: stock_refresh_products(product_ids=product_ids))
 
-    refund = Refund.objects.create(
+    refund = refund_issue(
         order=order,
-        cancellation=cancellation,
-        amount_minor=order.total_minor,
-        currency=order.currency,
+        lines=refund_whole_order_lines(order),
         idempotency_key=f"refund:cancellation:{cancellation.pk}",
-        created_at=now,
-    )
-    journal_order_refunded(
-        refund_id=refund.pk,
-        seller_order_id=order.pk,
-        split=OrderSplit(
-            seller_id=order.seller_id,
-            total=Money(order.total_minor, order.currency),
-            commission=Money(order.commission_minor, order.currency),
-        ),
-        amount=Money(refund.amount_minor, refund.currency),
+        reason=RefundReason.CANCELLATION,
+        cancellation=cancellation,
+        now=now,
     )
     _notify_cancelled(order, cancellation, refund)
-    refund_id = refund.pk
-    transaction.on_commit(lambda: _enqueue_refund(refund_id))
     return refund
-
-
-def _enqueue_refund(refund_id: int) -> None:
-    from orders.tasks import attempt_refund
-
-    try:
-        attempt_refund.delay(refund_id)
-    except Exception:  # an unreachable broker: the retry job picks the refund up
-        logger.exception("Could not enqueue refund %s; the retry job will attempt it.", refund_id)
 
 
 def _order_context(order: Order, **extra) -> dict:

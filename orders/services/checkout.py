@@ -29,7 +29,7 @@ from django.utils import timezone
 from catalog.models import SKU
 from marketplace.errors import DomainError
 from marketplace.ledger import accounts
-from marketplace.ledger.journal import OrderSplit, journal_order_paid
+from marketplace.ledger.journal import journal_order_paid
 from marketplace.ledger.services import ledger_accounts_ensure
 from marketplace.money import Money
 from marketplace.notifications.services import notify_many
@@ -56,6 +56,7 @@ from orders.models import (
 )
 from orders.selectors import seller_shipping_template, shipping_fee_minor
 from orders.services.commission import CommissionRates, commission_for_lines
+from orders.services.refunds import order_split
 from orders.services.reservations import checkouts_release
 from orders.services.stock import (
     sku_is_buyable,
@@ -553,14 +554,7 @@ def checkout_mark_paid(
         for order in orders:
             order.status, order.paid_at = OrderStatus.ON_HOLD, now
             order.cancel_window_ends_at = now + window
-            journal_order_paid(
-                seller_order_id=order.id,
-                split=OrderSplit(
-                    seller_id=order.seller_id,
-                    total=Money(order.total_minor, order.currency),
-                    commission=Money(order.commission_minor, order.currency),
-                ),
-            )
+            journal_order_paid(seller_order_id=order.id, split=order_split(order))
         bought = {line.sku_id for order in orders for line in order.placed_lines if line.sku_id}
         CartLine.objects.filter(cart__user_id=checkout.buyer_id, sku_id__in=bought).delete()
         _notify_paid(checkout=checkout, orders=orders)

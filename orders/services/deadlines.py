@@ -11,6 +11,7 @@ Every move goes through marketplace.state; every job is safe to run twice or on 
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -45,12 +46,29 @@ class ReceiptNotConfirmable(DomainError):
 # --- After-sales: the one place that says whether an order still has something open -----------
 
 
-def open_after_sales_condition() -> Exists:
-    """An order with after-sales still open: for now a pending cancellation request. Returns
-    (next issue) add their open requests here, and every caller follows."""
-    return Exists(
-        OrderCancellation.objects.filter(order=OuterRef("pk"), status=CancellationStatus.PENDING)
+# Functions that return a condition on Order (an Exists over OuterRef("pk"), or a Q) true when
+# an order has something open of theirs; the returns app registers its open requests here.
+_AFTER_SALES_CONDITIONS: list[Callable[[], Q | Exists]] = []
+
+
+def after_sales_condition_register(condition: Callable[[], Q | Exists]) -> None:
+    if condition not in _AFTER_SALES_CONDITIONS:
+        _AFTER_SALES_CONDITIONS.append(condition)
+
+
+def open_after_sales_condition() -> Q:
+    """An order with after-sales still open: a pending cancellation request, or anything a
+    registered app says is open (an open return request). Every caller follows this one rule."""
+    condition = Q(
+        Exists(
+            OrderCancellation.objects.filter(
+                order=OuterRef("pk"), status=CancellationStatus.PENDING
+            )
+        )
     )
+    for extra in _AFTER_SALES_CONDITIONS:
+        condition |= Q(extra())
+    return condition
 
 
 def order_has_open_after_sales(order: Order) -> bool:

@@ -5,10 +5,15 @@ refunds").
 Both ways events arrive end in `tracking_events_record`: the tracking job (`tracking_poll_due`,
 every minute) for carriers we ask, and the carrier webhook (orders/carriers/webhook.py) for
 carriers that tell us.
+
+Return parcels (direction "return", sent back by the buyer) are tracked the same way but never
+move the order: the functions registered with `return_parcel_listener_register` (the returns app,
+from its AppConfig.ready()) hear of each of their moves instead.
 """
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -26,6 +31,7 @@ from orders.models import (
     Order,
     OrderStatus,
     Shipment,
+    ShipmentDirection,
     ShipmentStatus,
     TrackingEvent,
 )
@@ -46,6 +52,15 @@ MOVING = frozenset(
 FINISHED = frozenset({ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED_TO_SENDER})
 
 _KIND_VALUES = frozenset(ShipmentStatus.values)
+
+# Called as fn(shipment=..., now=...) inside the recording transaction (the order's and the
+# parcel's rows locked) after a return parcel moved to a new status.
+_RETURN_PARCEL_LISTENERS: list[Callable[..., None]] = []
+
+
+def return_parcel_listener_register(listener: Callable[..., None]) -> None:
+    if listener not in _RETURN_PARCEL_LISTENERS:
+        _RETURN_PARCEL_LISTENERS.append(listener)
 
 
 def tracking_events_record(*, shipment: Shipment, updates: list[TrackingUpdate]) -> int:
@@ -92,26 +107,34 @@ def tracking_events_record(*, shipment: Shipment, updates: list[TrackingUpdate])
             # The unique (shipment, external_id) has the last word if the lock did not serialize.
             ignore_conflicts=True,
         )
-        _shipment_follow_events(shipment=shipment, now=now)
-        _order_follow_shipments(order=order, now=now)
+        moved = _shipment_follow_events(shipment=shipment, now=now)
+        if shipment.direction == ShipmentDirection.RETURN:
+            if moved:
+                for listener in _RETURN_PARCEL_LISTENERS:
+                    listener(shipment=shipment, now=now)
+        else:
+            _order_follow_shipments(order=order, now=now)
     return len(new)
 
 
-def _shipment_follow_events(*, shipment: Shipment, now: datetime) -> None:
+def _shipment_follow_events(*, shipment: Shipment, now: datetime) -> bool:
+    """Move the parcel to its latest event's status; True when it moved."""
     latest = shipment.events.order_by("-occurred_at", "-id").first()
     if latest is None or latest.kind == shipment.status:
-        return
+        return False
     if not SHIPMENT_MACHINE.allows(shipment.status, latest.kind):
         # A late event from before the parcel's current state (carriers report out of order).
-        return
+        return False
     fields = {}
     if latest.kind == ShipmentStatus.DELIVERED:
         fields["delivered_at"] = latest.occurred_at
     transition(SHIPMENT_MACHINE, instance=shipment, to_status=latest.kind, fields=fields, now=now)
+    return True
 
 
 def _order_follow_shipments(*, order: Order, now: datetime) -> None:
-    statuses = list(order.shipments.values_list("status", flat=True))
+    outbound = order.shipments.filter(direction=ShipmentDirection.OUTBOUND)
+    statuses = list(outbound.values_list("status", flat=True))
     if not statuses:
         return
     if order.status == OrderStatus.AWAITING_COLLECTION and any(s in MOVING for s in statuses):
@@ -126,7 +149,7 @@ def _order_follow_shipments(*, order: Order, now: datetime) -> None:
     if order.status == OrderStatus.IN_TRANSIT and all(
         s == ShipmentStatus.DELIVERED for s in statuses
     ):
-        delivered_at = order.shipments.aggregate(last=Max("delivered_at"))["last"] or now
+        delivered_at = outbound.aggregate(last=Max("delivered_at"))["last"] or now
         transition(
             ORDER_MACHINE,
             instance=order,
@@ -154,7 +177,9 @@ def _notify_buyer(*, order: Order, event: str) -> None:
             "carrier": (carrier_get(code).name if carrier_get(code) else code),
             "tracking_number": number,
         }
-        for code, number in order.shipments.values_list("carrier", "tracking_number")
+        for code, number in order.shipments.filter(
+            direction=ShipmentDirection.OUTBOUND
+        ).values_list("carrier", "tracking_number")
     ]
     buyer = order.buyer
     notify(

@@ -3,7 +3,7 @@
 from django import template
 
 from orders.carriers import carrier_get
-from orders.models import OrderStatus, Shipment
+from orders.models import OrderStatus, Shipment, ShipmentDirection
 from orders.views.seller_center.fulfilment import ship_form_state
 
 register = template.Library()
@@ -18,9 +18,9 @@ def ship_panel(order):
         context.update(ship_form_state(order))
     elif order.status != OrderStatus.ON_HOLD:
         shipments = list(
-            Shipment.objects.filter(order=order, seller_id=order.seller_id).order_by(
-                "created_at", "id"
-            )
+            Shipment.objects.filter(
+                order=order, seller_id=order.seller_id, direction=ShipmentDirection.OUTBOUND
+            ).order_by("created_at", "id")
         )
         for shipment in shipments:
             carrier = carrier_get(shipment.carrier)

@@ -246,7 +246,7 @@ def test_the_swagger_ui_start_up_script_is_served(client):
 
 TEMPLATE_DIRS = sorted(
     path
-    for app in ("marketplace", "policies", "sellers", "catalog", "orders", "affiliates")
+    for app in ("marketplace", "policies", "sellers", "catalog", "orders", "returns", "affiliates")
     for path in (ROOT / app).rglob("templates")
     if path.is_dir()
 )

@@ -117,7 +117,7 @@ def test_head_through_the_page_cache_never_stores_an_empty_page(client, settings
 
 # --- Structure: no view allows GET but refuses HEAD ---------------------------------------------
 
-APPS = ("marketplace", "policies", "sellers", "catalog", "orders", "affiliates")
+APPS = ("marketplace", "policies", "sellers", "catalog", "orders", "returns", "affiliates")
 # Views that allow GET but answer HEAD with 405 on purpose, each with its reason.
 GET_WITHOUT_HEAD_ALLOWED: set[tuple[str, str]] = set()
 

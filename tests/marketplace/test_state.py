@@ -247,7 +247,7 @@ def test_every_model_with_a_status_field_declares_its_machine():
 
 # --- nothing else writes a status --------------------------------------------------------------
 
-APP_PACKAGES = ("marketplace", "policies", "sellers", "catalog", "orders", "affiliates")
+APP_PACKAGES = ("marketplace", "policies", "sellers", "catalog", "orders", "returns", "affiliates")
 # A lifecycle status is a field named status or <something>_status; the audit rows' own columns
 # and a category's policy setting are not.
 NOT_LIFECYCLE = {"from_status", "to_status", "policy_status"}
