@@ -125,6 +125,8 @@ RETURN_BUYER_SHIP_DAYS = env_int("RETURN_BUYER_SHIP_DAYS", 7)
 RETURN_OFFER_RESPONSE_DAYS = env_int("RETURN_OFFER_RESPONSE_DAYS", 7)
 RETURN_RECEIPT_CONFIRM_HOURS = env_int("RETURN_RECEIPT_CONFIRM_HOURS", 48)
 RETURN_ESCALATION_DAYS = env_int("RETURN_ESCALATION_DAYS", 7)
+# A return parcel not delivered this many days after it was sent goes to the marketplace.
+RETURN_PARCEL_LOST_DAYS = env_int("RETURN_PARCEL_LOST_DAYS", 21)
 # Tracking (orders/services/tracking.py): the demo carrier moves a parcel one step every this many
 # minutes after shipment; the tracking job asks carriers about at most TRACKING_POLL_BATCH_SIZE open
 # parcels a run, each at most once every TRACKING_POLL_MIN_INTERVAL_MINUTES; carriers that push

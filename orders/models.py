@@ -213,6 +213,10 @@ class Order(models.Model):
     ship_country = models.CharField(max_length=2)
     ship_phone = models.CharField(max_length=30, blank=True)
 
+    # The shop's return window when the order was placed (returns.services.requests): the buyer
+    # keeps the terms they bought under if the shop changes its window later.
+    return_window_days = models.PositiveSmallIntegerField(null=True, blank=True)
+
     paid_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     cancel_window_ends_at = models.DateTimeField(null=True, blank=True)
@@ -609,7 +613,8 @@ class Refund(models.Model):
     """Money going back to the buyer for one seller order, through the payment gateway. Stored
     (pending) before the gateway is called, with an idempotency key built from the stored id of
     what caused it, so a retry never refunds twice; a failure stays visible and a job retries.
-    Written only by orders.services.refunds.refund_issue, which checks the amounts per line."""
+    Written only by orders.services.refunds: `refund_issue` for paid orders (it checks the
+    amounts per line) and `refund_late_payment` for a payment that came after its orders expired."""
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
     cancellation = models.OneToOneField(

@@ -4,7 +4,7 @@ from django.conf import settings
 from orders.services.cancellations import cancellations_auto_approve
 from orders.services.deadlines import orders_auto_complete, orders_cancel_missed_ship_by
 from orders.services.fulfilment import orders_release_for_shipment
-from orders.services.refunds import refund_attempt, refunds_retry
+from orders.services.refunds import late_payments_sweep, refund_attempt, refunds_retry
 from orders.services.reservations import orders_expire_unpaid
 from orders.services.tracking import tracking_poll_due
 
@@ -63,3 +63,13 @@ def auto_approve_cancellations() -> int:
     """Every 5 minutes: approve the cancellation requests their seller did not answer in time.
     Safe to run twice or in parallel (each request and order moves with a compare-and-swap)."""
     return len(cancellations_auto_approve())
+
+
+@shared_task
+def refund_late_payments() -> int:
+    """Every 10 minutes: the backstop for payments that succeeded after their checkout expired.
+    The retry path (checkout_mark_paid) and the `payment_intent.succeeded` webhook refund them as
+    they find them; this asks the gateway about recently expired checkouts that hold a payment id
+    and have no late-payment refund (orders.services.refunds.late_payments_sweep). Safe to run
+    twice or in parallel (one refund per order, under the checkout's row lock)."""
+    return len(late_payments_sweep())

@@ -3,7 +3,9 @@
 The synchronous answer of payment_create usually settles a checkout; these handlers cover the
 payments that were not final then (3-D Secure, `processing`) and a lost answer. Both only move a
 checkout forward (open/failed -> paid, open -> failed) through compare-and-swap services, so a
-late or repeated event changes nothing.
+late or repeated event changes nothing. A payment that succeeds after its checkout expired is
+refunded automatically (orders.services.refunds.refund_late_payment, once however often the
+event comes).
 """
 
 from marketplace.errors import DomainError
@@ -11,6 +13,9 @@ from marketplace.payments.gateway import PaymentResult
 from marketplace.payments.webhooks import StripeEvent, webhook_handler_register
 from orders.models import Checkout, CheckoutStatus
 from orders.services.checkout import checkout_mark_failed, checkout_mark_paid
+from orders.services.refunds import refund_late_payment
+
+LATE_PAYMENT_NOTE = "orders expired before the payment: refunded automatically"
 
 
 def _checkout_for(payment: dict) -> Checkout | None:
@@ -42,11 +47,15 @@ def payment_intent_succeeded(event: StripeEvent) -> str | None:
         currency=currency,
         charge_id=str(payment.get("latest_charge") or ""),
     )
+    if checkout.status == CheckoutStatus.EXPIRED:
+        refund_late_payment(checkout_id=checkout.id, payment_id=result.id)
+        return LATE_PAYMENT_NOTE
     try:
+        # It may expire meanwhile: checkout_mark_paid then refunds the payment itself.
         checkout_mark_paid(checkout=checkout, payment=result)
     except DomainError as error:
         if error.code == "checkout_expired":
-            return "orders expired before the payment: refund needed"
+            return LATE_PAYMENT_NOTE
         raise
     return None
 

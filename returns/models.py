@@ -341,7 +341,7 @@ class Dispute(models.Model):
         ]
 
     def __str__(self):
-        return f"Dispute {self.pk} on {self.request_id} ({self.status})"
+        return f"Dispute {self.pk} on R{self.request_id:07d} ({self.get_status_display().lower()})"
 
 
 DISPUTE_MACHINE = StateMachine(

@@ -44,6 +44,11 @@ SELLER_TRANSITIONS: dict[str, frozenset[str]] = {
 EDITABLE_APPLICATION_STATUSES = frozenset({SellerStatus.DRAFT, SellerStatus.NEEDS_INFO})
 
 
+def default_return_window_days() -> int:
+    """New shops start with the marketplace's default return window (RETURN_WINDOW_DAYS)."""
+    return settings.RETURN_WINDOW_DAYS
+
+
 class Seller(models.Model):
     class Kind(models.TextChoices):
         INDIVIDUAL = "individual", "Individual"
@@ -85,7 +90,8 @@ class Seller(models.Model):
     # How long after delivery a buyer may ask for a return or refund (the returns app); shown on
     # the shop's product pages and on its orders.
     return_window_days = models.PositiveSmallIntegerField(
-        default=15, validators=[MinValueValidator(7), MaxValueValidator(90)]
+        default=default_return_window_days,
+        validators=[MinValueValidator(7), MaxValueValidator(90)],
     )
 
     status_message = models.TextField(

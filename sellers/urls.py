@@ -2,7 +2,7 @@
 
 seller_center holds the application (views/application.py) and the Seller Center pages the sellers
 app owns (views/seller_center.py). Other apps own their Seller Center pages in their own groups:
-catalog's seller_products and seller_bulk, orders' seller_orders.
+catalog's seller_products and seller_bulk, orders' seller_orders, returns' seller_returns.
 """
 
 from django.urls import path
@@ -29,7 +29,6 @@ seller_center_patterns = (
         ),
         # The Seller Center.
         path("", seller_center.dashboard, name="dashboard"),
-        path("returns/", seller_center.returns, name="returns"),
         path("finance/", seller_center.finance, name="finance"),
         path("affiliates/", seller_center.affiliates, name="affiliates"),
         path("messages/", seller_center.seller_messages, name="messages"),

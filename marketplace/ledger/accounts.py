@@ -54,3 +54,9 @@ def platform_commission_pending(currency: str) -> tuple[str, str]:
 
 def platform_commission_earned(currency: str) -> tuple[str, str]:
     return f"platform:commission_earned:{currency}", REVENUE
+
+
+def platform_refunds_payable(currency: str) -> tuple[str, str]:
+    """Money the gateway took for orders that had expired before the payment was recorded,
+    owed back to the buyer until the refund goes out (orders.services.refunds)."""
+    return f"platform:refunds_payable:{currency}", LIABILITY

@@ -18,6 +18,8 @@ The life of a seller order of total T, platform commission c and creator commiss
    commission earned; a seller in debt pays the debt first.
 4. payout P: available -> payout in transit; when the gateway confirms, in transit -> cash out;
    when it fails, back to available.
+A payment that lands after its order expired (the order was never paid, nobody earns from it):
+cash +T | refunds payable -T, then, as its refund is decided, refunds payable +T | cash -T.
 """
 
 from dataclasses import dataclass
@@ -79,7 +81,9 @@ class OrderSplit:
         before = refunded_before or Money.zero(amount.currency)
         after_parts = self.parts_when_refunded(before + amount)
         before_parts = self.parts_when_refunded(before)
-        seller, commission, creator = (a - b for a, b in zip(after_parts, before_parts, strict=True))
+        seller, commission, creator = (
+            a - b for a, b in zip(after_parts, before_parts, strict=True)
+        )
         return seller, commission, creator
 
 
@@ -315,4 +319,32 @@ def journal_seller_payout_failed(
             Leg(accounts.seller_available(seller_id, currency), -amount),
         ],
         reference=f"payout:{payout_id}",
+    )
+
+
+def journal_late_payment_received(*, seller_order_id: int, amount: Money) -> LedgerTransaction:
+    """A payment landed for an order that had already expired (never journaled as paid): the
+    cash is in, owed back to the buyer. The seller and the platform earn nothing from it."""
+    return ledger_post(
+        idempotency_key=f"late-payment:{seller_order_id}",
+        kind="late_payment_received",
+        legs=[
+            Leg(accounts.gateway_cash(amount.currency), amount),
+            Leg(accounts.platform_refunds_payable(amount.currency), -amount),
+        ],
+        reference=_order_reference(seller_order_id),
+    )
+
+
+def journal_late_payment_refunded(*, seller_order_id: int, amount: Money) -> LedgerTransaction:
+    """The late payment of an expired order goes back to the buyer (posted when the refund is
+    decided, as every refund is)."""
+    return ledger_post(
+        idempotency_key=f"late-payment-refunded:{seller_order_id}",
+        kind="late_payment_refunded",
+        legs=[
+            Leg(accounts.platform_refunds_payable(amount.currency), amount),
+            Leg(accounts.gateway_cash(amount.currency), -amount),
+        ],
+        reference=_order_reference(seller_order_id),
     )

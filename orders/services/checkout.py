@@ -56,7 +56,7 @@ from orders.models import (
 )
 from orders.selectors import seller_shipping_template, shipping_fee_minor
 from orders.services.commission import CommissionRates, commission_for_lines
-from orders.services.refunds import order_split
+from orders.services.refunds import LATE_PAYMENT_MESSAGE, order_split, refund_late_payment
 from orders.services.reservations import checkouts_release
 from orders.services.stock import (
     sku_is_buyable,
@@ -74,9 +74,9 @@ UNAVAILABLE_MESSAGE = (
 ERROR_MESSAGE = (
     "The payment could not be processed. Nothing was charged; please try again or use another card."
 )
-EXPIRED_WHILE_PAYING = (
-    "Your reservation expired while the payment went through. Please contact support for a refund."
-)
+# The payment came after the reservation expired: it is refunded automatically
+# (orders.services.refunds.refund_late_payment), and the shopper is told so.
+EXPIRED_WHILE_PAYING = LATE_PAYMENT_MESSAGE
 
 
 REPLACED_MESSAGE = "Replaced by a newer checkout: the items were released."
@@ -116,6 +116,11 @@ class _AlreadyPlaced(Exception):
 
     def __init__(self, checkout: Checkout):
         self.checkout = checkout
+
+
+class _LatePayment(Exception):
+    """Raised inside the payment's transaction when an order of the checkout expired before the
+    payment was recorded: the transaction rolls back, then the payment is refunded."""
 
 
 class _FailedCheckoutInTheWay(Exception):
@@ -334,6 +339,7 @@ def _reserve(
                 commission_minor=commission,
                 currency=currency,
                 expires_at=now + _expiry_delta(),
+                return_window_days=seller.return_window_days,
                 created_at=now,
                 **_address_fields(address),
             )
@@ -498,7 +504,32 @@ def checkout_mark_paid(
     """Record a successful payment: checkout paid, each order on hold, the ledger posted per
     order, the bought lines removed from the cart; emails after commit. Idempotent: a second call
     (a webhook after the synchronous answer) changes nothing. `orders`: the checkout's orders
-    with `placed_lines` when the caller has them in memory."""
+    with `placed_lines` when the caller has them in memory.
+
+    A payment that comes after an order of the checkout expired (a retry started seconds before
+    the expiry, a payment confirmed late) is not recorded: its stock is gone. The money was
+    taken, so it goes back: the checkout's remaining orders are released and the whole payment is
+    refunded automatically (refund_late_payment, once whatever calls it); then DomainError
+    `checkout_expired` tells the shopper so."""
+    try:
+        return _record_payment(checkout=checkout, payment=payment, orders=orders)
+    except _LatePayment:
+        _refund_late_payment(checkout=checkout, payment=payment)
+        raise DomainError(EXPIRED_WHILE_PAYING, code="checkout_expired") from None
+
+
+def _refund_late_payment(*, checkout: Checkout, payment: PaymentResult) -> None:
+    # The expiry job cancels a checkout's orders one by one: the payment may have landed between
+    # two of them. The ones left will not be paid now (their time is up too): release them, so
+    # the checkout expires and the whole payment goes back.
+    checkouts_release(checkout_ids=[checkout.id], message=EXPIRED_WHILE_PAYING)
+    refund_late_payment(checkout_id=checkout.id, payment_id=payment.id)
+    checkout.refresh_from_db()
+
+
+def _record_payment(
+    *, checkout: Checkout, payment: PaymentResult, orders: list[Order] | None
+) -> Checkout:
     now = timezone.now()
     window = cancel_window()
     with transaction.atomic():
@@ -519,11 +550,13 @@ def checkout_mark_paid(
         if not paid:
             checkout.refresh_from_db()
             if checkout.status == CheckoutStatus.EXPIRED:
-                raise DomainError(EXPIRED_WHILE_PAYING, code="checkout_expired")
+                raise _LatePayment
             return checkout  # already paid
         if orders is None:
+            # Every order of the checkout, whatever its status: one that expired meanwhile must
+            # count as not moved below, or its share of the payment would be kept unnoticed.
             orders = list(
-                Order.objects.filter(checkout=checkout, status=OrderStatus.UNPAID)
+                Order.objects.filter(checkout=checkout)
                 .select_related("seller__owner")
                 .prefetch_related("lines")
                 .order_by("id")
@@ -541,9 +574,9 @@ def checkout_mark_paid(
         )
         if len(moved) != len(orders):
             # An order expired between the reservation and the payment: its stock is gone, so
-            # refuse to record the payment (the shopper is told; the charge needs a refund). The
+            # refuse to record the payment (the caller refunds it and tells the shopper). The
             # rollback takes the moves and audit rows above with it.
-            raise DomainError(EXPIRED_WHILE_PAYING, code="checkout_expired")
+            raise _LatePayment
         # One round trip for the accounts every posting below needs, instead of one per posting
         # (ledger_post creates any still missing itself; this only saves queries).
         ledger_accounts_ensure(

@@ -1,10 +1,11 @@
 """Refunds through the payment gateway (docs/architecture.md, "Payments").
 
-`refund_issue` is the one way a refund is decided: in the caller's transaction (a cancellation,
-a return, a dispute's decision, a payment that came after its order expired) it checks the
-amounts per order line against what the line cost and what was refunded before, stores the
-Refund pending with its lines and its idempotency key, posts the ledger's reversal and queues the
-gateway call for after the commit. `refund_attempt` then
+`refund_issue` is the one way a refund of a paid order is decided: in the caller's transaction
+(a cancellation, a return, a dispute's decision) it checks the amounts per order line against
+what the line cost and what was refunded before, stores the Refund pending with its lines and its
+idempotency key, posts the ledger's reversal and queues the gateway call for after the commit.
+A payment that came after its orders expired sold nothing: `refund_late_payment` (at the end)
+gives it back whole, one Refund per order without lines. `refund_attempt` then
 calls the gateway holding no lock and no transaction, with that stored key: a repeated attempt (a
 redelivered job, two workers, the retry job) is answered by the gateway with the first refund, so
 money goes back once. An unreachable or failing gateway leaves the refund failed with its error
@@ -17,15 +18,32 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from marketplace.errors import DomainError
-from marketplace.ledger.journal import OrderSplit, journal_order_refunded
+from marketplace.ledger.journal import (
+    OrderSplit,
+    journal_late_payment_received,
+    journal_late_payment_refunded,
+    journal_order_refunded,
+)
 from marketplace.money import Money
+from marketplace.notifications.services import notify
 from marketplace.payments.gateway import GatewayError, GatewayUnavailable, get_gateway
 from marketplace.state import StaleTransition, transition, transition_many
-from orders.models import REFUND_MACHINE, Order, OrderLine, Refund, RefundLine, RefundStatus
+from orders.models import (
+    REFUND_MACHINE,
+    Checkout,
+    CheckoutStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Refund,
+    RefundLine,
+    RefundReason,
+    RefundStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -300,3 +318,211 @@ def refunds_retry_selected(*, refund_ids) -> list[int]:
     for pk in moved:
         refund_attempt(refund_id=pk)
     return moved
+
+
+# --- Payments that landed after their orders expired --------------------------------------------
+
+# What the shopper reads when a payment is recorded too late (checkout_mark_paid raises it, and
+# the expired checkout keeps it as its failure message for the payment page).
+LATE_PAYMENT_MESSAGE = (
+    "Your reservation expired while the payment went through, so your order was not placed. "
+    "The payment is being refunded to your card automatically."
+)
+# The sweep asks the gateway about expired checkouts this recent (Stripe retries a webhook for
+# three days; after that a payment that was not final when its checkout expired has settled).
+LATE_PAYMENT_SWEEP_WINDOW = timedelta(days=3)
+LATE_PAYMENT_SWEEP_BATCH = 100
+
+
+class LatePaymentRefused(DomainError):
+    code = "late_payment_refused"
+
+
+def late_payment_refund_key(order_id: int) -> str:
+    return f"refund:late-payment:order:{order_id}"
+
+
+def refund_late_payment(
+    *, checkout_id: int, payment_id: str, now: datetime | None = None
+) -> list[Refund]:
+    """Give back a payment (`payment_id`, succeeded at the gateway) that came after its checkout
+    expired: a retry started seconds before the expiry, or a payment that was not final then and
+    succeeded later (its webhook). Nothing was sold, so there is nothing for `refund_issue` to
+    check: in one transaction, under the checkout's row lock, each expired order of the checkout
+    gets one Refund of its total (reason late_payment, key `refund:late-payment:order:<order id>`,
+    no lines), the ledger records the cash coming in and going back (journal_late_payment_*),
+    the checkout keeps the payment's id (the refund is made against it) and the shopper's
+    message, and the buyer is emailed once; the gateway is called after commit.
+
+    Called again (a replayed webhook, the retry path and the webhook both, the sweep) it stores
+    nothing more and returns the refunds already stored. Raises LatePaymentRefused, writing
+    nothing, for a checkout that has not expired (a paid checkout's refunds go through
+    refund_issue; one still waiting for payment is released first by the caller), and for a
+    second, different payment of a checkout whose late payment was already refunded (staff must
+    look: it is logged, and the webhook event fails visibly)."""
+    now = now or timezone.now()
+    if not payment_id:
+        raise LatePaymentRefused(
+            "A late payment cannot be refunded without its payment id.", code="payment_id_missing"
+        )
+    with transaction.atomic():
+        checkout = Checkout.objects.select_for_update().select_related("buyer").get(pk=checkout_id)
+        if checkout.status != CheckoutStatus.EXPIRED:
+            raise LatePaymentRefused(
+                f"Checkout {checkout.pk} is {checkout.get_status_display().lower()}, not expired: "
+                "there is no late payment to refund.",
+                code="checkout_not_expired",
+            )
+        # Cancelled without ever being paid: what the expiry (or a release) left.
+        orders = list(
+            Order.objects.filter(
+                checkout=checkout, status=OrderStatus.CANCELLED, paid_at__isnull=True
+            )
+            .select_related("seller")
+            .order_by("id")
+        )
+        keys = {order.pk: late_payment_refund_key(order.pk) for order in orders}
+        stored = {
+            refund.order_id: refund
+            for refund in Refund.objects.filter(idempotency_key__in=keys.values())
+        }
+        if stored and checkout.gateway_payment_id != payment_id:
+            logger.error(
+                "Checkout %s: payment %s succeeded after late payment %s was refunded; "
+                "refund it by hand.",
+                checkout.pk,
+                payment_id,
+                checkout.gateway_payment_id,
+            )
+            raise LatePaymentRefused(
+                f"Checkout {checkout.pk} already had its late payment "
+                f"{checkout.gateway_payment_id} refunded; payment {payment_id} is a second one "
+                "and needs a refund by hand.",
+                code="second_late_payment",
+            )
+        if not orders:
+            raise LatePaymentRefused(
+                f"Checkout {checkout.pk} has no expired order to refund.", code="nothing_to_refund"
+            )
+        if (checkout.gateway_payment_id, checkout.failure_message) != (
+            payment_id,
+            LATE_PAYMENT_MESSAGE,
+        ):
+            # The stored id may be an earlier attempt's (a declined card's): the refund must name
+            # the payment that took the money. The message is what the payment page shows.
+            Checkout.objects.filter(pk=checkout.pk).update(
+                gateway_payment_id=payment_id, failure_message=LATE_PAYMENT_MESSAGE
+            )
+        refunds = []
+        for order in orders:
+            refund = stored.get(order.pk)
+            if refund is None and order.total_minor > 0:
+                refund = _late_payment_refund_store(order=order, key=keys[order.pk], now=now)
+            if refund is not None:
+                refunds.append(refund)
+        if refunds:
+            _notify_late_payment_refunded(checkout=checkout, orders=orders, refunds=refunds)
+    return refunds
+
+
+def _late_payment_refund_store(*, order: Order, key: str, now: datetime) -> Refund:
+    amount = Money(order.total_minor, order.currency)
+    refund = Refund.objects.create(
+        order=order,
+        reason=RefundReason.LATE_PAYMENT,
+        amount_minor=amount.amount_minor,
+        # The whole order goes back, its shipping fee with it.
+        shipping_minor=order.shipping_minor,
+        currency=order.currency,
+        idempotency_key=key,
+        created_at=now,
+    )
+    journal_late_payment_received(seller_order_id=order.pk, amount=amount)
+    journal_late_payment_refunded(seller_order_id=order.pk, amount=amount)
+    refund_id = refund.pk
+    transaction.on_commit(lambda: _enqueue_refund(refund_id))
+    return refund
+
+
+def _notify_late_payment_refunded(*, checkout: Checkout, orders: list[Order], refunds) -> None:
+    by_order = {refund.order_id: refund for refund in refunds}
+    total = sum(refund.amount_minor for refund in refunds)
+    notify(
+        kind="order.late_payment_refunded.buyer",
+        key=f"late-payment-refunded:{checkout.pk}:buyer",
+        to_email=checkout.buyer.email,
+        user=checkout.buyer,
+        about=f"checkout:{checkout.pk}",
+        subject_template="orders/email/late_payment_refunded_subject.txt",
+        body_template="orders/email/late_payment_refunded.txt",
+        context={
+            "total": str(Money(total, checkout.currency)),
+            "orders": [
+                {
+                    "number": order.number,
+                    "shop_name": order.seller.shop_name,
+                    "total": str(Money(order.total_minor, order.currency)),
+                }
+                for order in orders
+                if order.pk in by_order
+            ],
+        },
+    )
+
+
+def late_payments_sweep(*, now: datetime | None = None) -> list[int]:
+    """The beat job's backstop (`orders.tasks.refund_late_payments`): the retry path and the
+    `payment_intent.succeeded` webhook refund a late payment as they find it; this catches one
+    they missed (a process that died in between, a webhook lost for good).
+
+    Candidates: checkouts expired within LATE_PAYMENT_SWEEP_WINDOW with a payment id stored, an
+    attempt that was not a decline (`payment_attempts > declines`: a checkout whose every attempt
+    was declined only holds a declined payment's id), and no late-payment refund yet. A stored id
+    alone does not say the money was taken, so each is asked from the gateway, holding no lock
+    and no transaction; only a payment that succeeded for the checkout's amount is refunded
+    (refund_late_payment: once, whatever runs at the same time). Returns the checkout ids
+    refunded."""
+    now = now or timezone.now()
+    candidates = list(
+        Checkout.objects.filter(
+            status=CheckoutStatus.EXPIRED,
+            created_at__gte=now - LATE_PAYMENT_SWEEP_WINDOW,
+            payment_attempts__gt=F("declines"),
+        )
+        .exclude(gateway_payment_id="")
+        .exclude(
+            Exists(
+                Refund.objects.filter(
+                    order__checkout_id=OuterRef("pk"), reason=RefundReason.LATE_PAYMENT
+                )
+            )
+        )
+        .order_by("created_at", "id")
+        .values_list("pk", "gateway_payment_id", "total_minor", "currency")[
+            :LATE_PAYMENT_SWEEP_BATCH
+        ]
+    )
+    refunded = []
+    gateway = get_gateway()
+    for checkout_id, payment_id, total_minor, currency in candidates:
+        try:
+            payment = gateway.payment_retrieve(payment_id=payment_id)
+        except (GatewayUnavailable, GatewayError) as error:
+            logger.warning("Late payment check of checkout %s failed: %s", checkout_id, error)
+            continue
+        if payment.status != "succeeded":
+            continue
+        if (payment.amount_minor, payment.currency.upper()) != (total_minor, currency):
+            logger.error(
+                "Checkout %s: payment %s does not match its total; not refunded automatically.",
+                checkout_id,
+                payment_id,
+            )
+            continue
+        try:
+            refund_late_payment(checkout_id=checkout_id, payment_id=payment_id, now=now)
+        except LatePaymentRefused as refusal:
+            logger.warning("Late payment of checkout %s: %s", checkout_id, refusal.message)
+            continue
+        refunded.append(checkout_id)
+    return refunded

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from marketplace.errors import DomainError
 from marketplace.money import Money, allocate
@@ -35,6 +36,14 @@ class ReturnRefused(DomainError):
 
 class ReturnNotFound(DomainError):
     code = "return_not_found"
+
+
+def when_text(moment: datetime | None) -> str:
+    """A deadline as people read it in messages and emails: "Dec 2, 2026 14:05 UTC"."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    return f"{local:%b} {local.day}, {local:%Y %H:%M %Z}"
 
 
 def clean_text(text: str | None, *, limit: int = TEXT_MAX_LENGTH) -> str:

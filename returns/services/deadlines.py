@@ -5,6 +5,8 @@ condition orders asks to know whether an order still has a return open.
 - A partial offer the buyer did not answer by `offer_expires_at` closes.
 - An approved return not shipped back by `ship_back_by` closes (RETURN_BUYER_SHIP_DAYS).
 - A delivered return the seller did not confirm by `confirm_receipt_by` is refunded.
+- A return parcel not delivered RETURN_PARCEL_LOST_DAYS after it was sent goes to the
+  marketplace as a dispute (lost, or stuck): neither side is left waiting for ever.
 
 Each request is handled in its own transaction through the same service a person uses (order row
 locked, compare-and-swap on the request), so a job racing a click, or a second worker, finds the
@@ -12,14 +14,15 @@ request moved and does nothing; one failure does not hold back the others.
 """
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from marketplace.errors import DomainError
-from returns.models import OPEN_STATUSES, ReturnRequest, ReturnStatus
+from returns.models import OPEN_STATUSES, Party, ReturnRequest, ReturnStatus
 from returns.services.common import locked_request, move, tell
 from returns.services.requests import return_approve
 from returns.services.shipping import return_confirm_receipt
@@ -129,6 +132,48 @@ def returns_auto_receive(*, now: datetime | None = None) -> list[int]:
     )
 
 
+def _escalate_lost(pk: int, *, cutoff: datetime, now: datetime) -> None:
+    from returns.services.disputes import dispute_open
+
+    with transaction.atomic():
+        request = locked_request(request_id=pk)
+        shipment = request.return_shipment
+        if (
+            request.status != ReturnStatus.BUYER_SHIPPED
+            or request.return_delivered_at is not None
+            or shipment is None
+            or shipment.created_at > cutoff
+        ):
+            raise DomainError("Moved meanwhile.", code="moved")
+        dispute_open(
+            request,
+            party=Party.STAFF,
+            user=None,
+            statement="",
+            from_status=ReturnStatus.BUYER_SHIPPED,
+            now=now,
+            message=(
+                f"The return parcel has not arrived {settings.RETURN_PARCEL_LOST_DAYS} days after "
+                "it was sent: the marketplace will decide."
+            ),
+        )
+
+
+def returns_escalate_lost_parcels(*, now: datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.RETURN_PARCEL_LOST_DAYS)
+    pks = list(
+        ReturnRequest.objects.filter(
+            status=ReturnStatus.BUYER_SHIPPED,
+            return_delivered_at__isnull=True,
+            return_shipment__created_at__lte=cutoff,
+        )
+        .order_by("return_shipment__created_at", "id")
+        .values_list("pk", flat=True)[:BATCH_SIZE]
+    )
+    return _each(pks, lambda pk: _escalate_lost(pk, cutoff=cutoff, now=now), "escalated")
+
+
 def returns_run_deadlines(*, now: datetime | None = None) -> dict[str, int]:
     """Every deadline job once; returns how many requests each moved."""
     now = now or timezone.now()
@@ -137,4 +182,5 @@ def returns_run_deadlines(*, now: datetime | None = None) -> dict[str, int]:
         "offers_closed": len(returns_close_unanswered_offers(now=now)),
         "unshipped_closed": len(returns_close_unshipped(now=now)),
         "refunded": len(returns_auto_receive(now=now)),
+        "lost_parcels_escalated": len(returns_escalate_lost_parcels(now=now)),
     }

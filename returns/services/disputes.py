@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from marketplace.money import Money
 from marketplace.state import StaleTransition, transition
+from orders.services.refunds import order_refundable
 from returns.models import (
     DISPUTE_MACHINE,
     ESCALATABLE_STATUSES,
@@ -25,6 +26,7 @@ from returns.models import (
 from returns.services.common import (
     ReturnNotFound,
     ReturnRefused,
+    already_moved,
     clean_text,
     locked_request,
     move,
@@ -35,11 +37,26 @@ from returns.services.evidence import evidence_check, evidence_record, evidence_
 
 
 def dispute_open(
-    request: ReturnRequest, *, party: str, user, statement: str, from_status: str, now: datetime
+    request: ReturnRequest,
+    *,
+    party: str,
+    user,
+    statement: str,
+    from_status: str,
+    now: datetime,
+    message: str = "",
 ) -> Dispute:
     """Move the request (order locked by the caller) to in_dispute and open its dispute. The
-    request takes its lines back (one open request per line): if a newer request holds one,
-    escalating is refused."""
+    request takes its lines back (one open request per line): if a newer request holds one, or
+    refunded its units meanwhile (nothing would be left to decide), escalating is refused."""
+    if request.status != from_status:
+        raise already_moved(request)
+    if request.status in ESCALATABLE_STATUSES and _units_refunded_since(request):
+        raise ReturnRefused(
+            "These items were refunded since, through another request; there is nothing left "
+            "to decide.",
+            code="already_refunded",
+        )
     try:
         with transaction.atomic():
             ReturnRequestLine.objects.filter(request=request).update(holds_line=True)
@@ -53,7 +70,7 @@ def dispute_open(
         from_status=from_status,
         to_status=ReturnStatus.IN_DISPUTE,
         actor=user,
-        message=f"Escalated to the marketplace by the {Party(party).label.lower()}.",
+        message=message or f"Escalated to the marketplace by the {Party(party).label.lower()}.",
         now=now,
     )
     dispute = Dispute.objects.create(
@@ -64,19 +81,35 @@ def dispute_open(
         seller_statement=statement if party == Party.SELLER else "",
         created_at=now,
     )
-    other = "seller" if party == Party.BUYER else "buyer"
-    tell(
-        request,
-        event="dispute-opened",
-        to=other,
-        title=f"Request {request.number} is with the marketplace",
-        message=(
-            f"The {Party(party).label.lower()} asked the marketplace to decide. Add your side "
-            "of the story and any evidence on the request page; the marketplace will decide and "
-            "tell you both."
-        ),
-    )
+    opener = "the marketplace" if party == Party.STAFF else f"the {Party(party).label.lower()}"
+    for to in ("buyer", "seller"):
+        if to == party:
+            continue
+        tell(
+            request,
+            event="dispute-opened",
+            to=to,
+            title=f"Request {request.number} is with the marketplace",
+            message=(
+                f"{message or opener.capitalize() + ' asked the marketplace to decide.'} Add "
+                "your side of the story and any evidence on the request page; the marketplace "
+                "will decide and tell you both."
+            ),
+        )
     return dispute
+
+
+def _units_refunded_since(request: ReturnRequest) -> bool:
+    """A refused request let go of its lines: another request may have refunded its units."""
+    left = order_refundable(request.order)
+    return any(left[line.order_line_id].units < line.quantity for line in request.lines.all())
+
+
+def _check_party(party: str, seller) -> None:
+    """A side acts only on its own requests: the buyer's are found by `user`, a shop's by
+    `seller`, which must be given."""
+    if party not in (Party.BUYER, Party.SELLER) or (party == Party.SELLER and seller is None):
+        raise ReturnNotFound("No such request.")
 
 
 def return_escalate(
@@ -138,6 +171,7 @@ def dispute_add_statement(
 ) -> Dispute:
     """The other side (or the opener, again) adds its account and evidence while the dispute is
     open; a later statement replaces the earlier one."""
+    _check_party(party, seller)
     statement = clean_text(statement)
     if not statement and not evidence:
         raise ReturnRefused("Write your statement or attach evidence.", code="statement_required")

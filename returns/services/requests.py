@@ -35,6 +35,7 @@ from returns.services.common import (
     move,
     refund_request,
     tell,
+    when_text,
 )
 from returns.services.evidence import evidence_check, evidence_record, evidence_stored
 
@@ -55,10 +56,12 @@ class LineAlreadyRequested(ReturnRefused):
 
 
 def return_window_ends_at(order: Order) -> datetime | None:
-    """The last moment the buyer may ask: the shop's return window after delivery."""
+    """The last moment the buyer may ask: the shop's return window (as it was when the order was
+    placed) after delivery."""
     if order.delivered_at is None:
         return None
-    return order.delivered_at + timedelta(days=order.seller.return_window_days)
+    days = order.return_window_days or order.seller.return_window_days
+    return order.delivered_at + timedelta(days=days)
 
 
 def order_accepts_requests(order: Order, *, now: datetime | None = None) -> bool:
@@ -200,7 +203,7 @@ def return_request_create(
                 f"{request.get_kind_display().lower()} of "
                 f"{Money(request.requested_amount_minor, request.currency)} "
                 f"({request.get_reason_display().lower()}). Answer by "
-                f"{_when(request.respond_by)}, or it is approved automatically."
+                f"{when_text(request.respond_by)}, or it is approved automatically."
             ),
         )
     return request
@@ -214,15 +217,33 @@ def _window_refusal(order: Order, *, now: datetime) -> ReturnRefused:
         )
     ends = return_window_ends_at(order)
     return ReturnRefused(
-        f"The return window for this order ended on {_when(ends)}.", code="window_closed"
+        f"The return window for this order ended on {when_text(ends)}.", code="window_closed"
     )
 
 
-def _when(moment: datetime | None) -> str:
-    return f"{timezone.localtime(moment):%b %d, %Y %H:%M %Z}" if moment else ""
-
-
 # --- The seller answers ------------------------------------------------------------------------
+
+
+def _refuse_late_answer(request: ReturnRequest, *, now: datetime) -> None:
+    """After `respond_by` the request belongs to the deadline job (approved): a rejection or an
+    offer that arrives in the minutes before the job runs is refused, not raced."""
+    if request.status == ReturnStatus.REQUESTED and request.respond_by and now > request.respond_by:
+        raise ReturnRefused(
+            f"The time to answer ended on {when_text(request.respond_by)}: the request is being "
+            "approved automatically.",
+            code="respond_deadline_passed",
+        )
+
+
+def _refuse_expired_offer(request: ReturnRequest, *, now: datetime) -> None:
+    if (
+        request.status == ReturnStatus.PARTIAL_REFUND_OFFERED
+        and request.offer_expires_at
+        and now > request.offer_expires_at
+    ):
+        raise ReturnRefused(
+            f"This offer expired on {when_text(request.offer_expires_at)}.", code="offer_expired"
+        )
 
 
 def return_approve(
@@ -278,7 +299,7 @@ def return_approve(
             title=f"Your return {request.number} is approved",
             message=(
                 f"{message} Send the item back to {request.seller.shop_name} by "
-                f"{_when(request.ship_back_by)} and enter the tracking number on the request "
+                f"{when_text(request.ship_back_by)} and enter the tracking number on the request "
                 "page; the refund follows once the shop receives it."
             ),
         )
@@ -305,6 +326,7 @@ def return_reject(
         request = locked_request(request_id=request_id, seller=seller)
         if request.status == ReturnStatus.REJECTED:
             return request
+        _refuse_late_answer(request, now=now)
         with evidence_stored(checked, order_id=request.order_id) as stored:
             move(
                 request,
@@ -332,7 +354,7 @@ def return_reject(
             title=f"The shop rejected your request {request.number}",
             message=(
                 f"{request.seller.shop_name} says: {reason_text} If you disagree, ask the "
-                f"marketplace to decide by {_when(request.escalate_by)} from the request page."
+                f"marketplace to decide by {when_text(request.escalate_by)} from the request page."
             ),
         )
     return request
@@ -350,6 +372,7 @@ def return_offer_partial(
             if request.offer_amount_minor == amount_minor:
                 return request
             raise ReturnRefused("You already made an offer on this request.", code="offer_made")
+        _refuse_late_answer(request, now=now)
         if not 0 < amount_minor < request.requested_amount_minor:
             raise ReturnRefused(
                 "A partial refund is more than zero and less than "
@@ -377,7 +400,7 @@ def return_offer_partial(
             message=(
                 f"For request {request.number} the shop offers "
                 f"{Money(amount_minor, request.currency)} and you keep the item. Accept or "
-                f"decline by {_when(request.offer_expires_at)} on the request page."
+                f"decline by {when_text(request.offer_expires_at)} on the request page."
             ),
         )
     return request
@@ -396,6 +419,7 @@ def return_offer_accept(*, request_id: int, buyer, now: datetime | None = None) 
             request.offer_amount_minor
         ):
             return request
+        _refuse_expired_offer(request, now=now)
         move(
             request,
             from_status=ReturnStatus.PARTIAL_REFUND_OFFERED,
@@ -431,6 +455,7 @@ def return_offer_decline(*, request_id: int, buyer, now: datetime | None = None)
         request = locked_request(request_id=request_id, buyer=buyer)
         if request.status == ReturnStatus.DECLINED:
             return request
+        _refuse_expired_offer(request, now=now)
         move(
             request,
             from_status=ReturnStatus.PARTIAL_REFUND_OFFERED,
@@ -447,7 +472,7 @@ def return_offer_decline(*, request_id: int, buyer, now: datetime | None = None)
             title=f"Offer declined on {request.number}",
             message=(
                 "The buyer declined your partial refund. Either of you may ask the marketplace "
-                f"to decide by {_when(request.escalate_by)}."
+                f"to decide by {when_text(request.escalate_by)}."
             ),
         )
     return request

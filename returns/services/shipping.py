@@ -14,7 +14,14 @@ from django.utils import timezone
 from orders.carriers import carrier_get, normalize_tracking_number
 from orders.models import Shipment, ShipmentDirection, ShipmentStatus
 from orders.services.stock import stock_refresh_products, stock_release
-from returns.models import EvidenceStage, Party, ReturnRequest, ReturnRequestLine, ReturnStatus
+from returns.models import (
+    Dispute,
+    EvidenceStage,
+    Party,
+    ReturnRequest,
+    ReturnRequestLine,
+    ReturnStatus,
+)
 from returns.services.common import (
     ReturnRefused,
     clean_text,
@@ -23,6 +30,7 @@ from returns.services.common import (
     on_commit_register_parcel,
     refund_request,
     tell,
+    when_text,
 )
 from returns.services.evidence import evidence_check, evidence_record, evidence_stored
 
@@ -124,7 +132,7 @@ def return_parcel_moved(*, shipment: Shipment, now: datetime) -> None:
         title=f"Return {request.number} was delivered to you",
         message=(
             "Check what came back and confirm receipt (the refund runs) or report a problem by "
-            f"{timezone.localtime(confirm_by):%b %d, %Y %H:%M %Z}; after that the refund runs "
+            f"{when_text(confirm_by)}; after that the refund runs "
             "automatically."
         ),
     )
@@ -227,7 +235,13 @@ def return_report_problem(
     with transaction.atomic():
         request = locked_request(request_id=request_id, seller=seller)
         if request.status == ReturnStatus.IN_DISPUTE:
-            return request
+            if Dispute.objects.filter(request=request, opened_by=Party.SELLER).exists():
+                return request  # the same report sent twice
+            raise ReturnRefused(
+                "This request is already with the marketplace: add your statement and evidence "
+                "to the dispute instead.",
+                code="dispute_open",
+            )
         if (
             request.status == ReturnStatus.BUYER_SHIPPED
             and request.confirm_receipt_by

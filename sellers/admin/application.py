@@ -177,7 +177,12 @@ class SellerPolicyAcceptanceInline(ReadOnlyInline):
 
 
 # The shop profile, which the seller edits in the Seller Center (sellers.services.setup).
-PROFILE_FIELDS = ("description", "message_hours_start", "message_hours_end")
+PROFILE_FIELDS = (
+    "description",
+    "message_hours_start",
+    "message_hours_end",
+    "return_window_days",
+)
 
 
 class SellerAdminForm(forms.ModelForm):
@@ -191,6 +196,7 @@ class SellerAdminForm(forms.ModelForm):
             setup_services.seller_profile_check(
                 message_hours_start=cleaned.get("message_hours_start"),
                 message_hours_end=cleaned.get("message_hours_end"),
+                return_window_days=cleaned.get("return_window_days"),
             )
         except setup_services.InvalidSetup as error:
             self.add_error(error.field if error.field in self.fields else None, error.message)
@@ -244,6 +250,7 @@ class SellerAdmin(admin.ModelAdmin):
             },
         ),
         ("Messages", {"fields": ("message_hours_start", "message_hours_end")}),
+        ("Returns", {"fields": ("return_window_days",)}),
     )
     inlines = [KycDocumentInline, SellerPolicyAcceptanceInline, SellerStatusEventInline]
 
@@ -267,6 +274,7 @@ class SellerAdmin(admin.ModelAdmin):
                 description=obj.description,
                 message_hours_start=obj.message_hours_start,
                 message_hours_end=obj.message_hours_end,
+                return_window_days=obj.return_window_days,
             )
             changed = [name for name in changed if name not in PROFILE_FIELDS]
         # Only the fields staff edited: a whole-row save would write back the status read when

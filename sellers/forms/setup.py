@@ -14,8 +14,10 @@ from sellers.services.setup import (
     ADDRESS_FIELDS,
     MAX_FREE_SHIPPING_THRESHOLD_MAJOR,
     MAX_PROCESSING_DAYS,
+    MAX_RETURN_WINDOW_DAYS,
     MAX_SHIPPING_FEE_MAJOR,
     MIN_PROCESSING_DAYS,
+    MIN_RETURN_WINDOW_DAYS,
     InvalidSetup,
     seller_profile_check,
 )
@@ -26,22 +28,40 @@ STAFF_ROLE_CHOICES = [(value, label) for value, label in SellerRole.choices if v
 class ShopProfileForm(forms.ModelForm):
     class Meta:
         model = Seller
-        fields = ["description", "message_hours_start", "message_hours_end"]
+        fields = ["description", "message_hours_start", "message_hours_end", "return_window_days"]
         labels = {
             "description": "Shop description",
             "message_hours_start": "Message hours start",
             "message_hours_end": "Message hours end",
+            "return_window_days": "Return window (days)",
         }
         help_texts = {
             "description": "Shown on your public shop page. Plain text.",
             "message_hours_start": "Your business hours for messages: when buyers can expect a "
             "reply. Leave both empty if you have none.",
+            "return_window_days": f"How many days after delivery buyers may ask for a return or "
+            f"refund, {MIN_RETURN_WINDOW_DAYS} to {MAX_RETURN_WINDOW_DAYS}. Shown on your product "
+            "pages and on your buyers' orders.",
         }
         widgets = {
             "description": forms.Textarea(attrs={"rows": 5, "maxlength": 2000}),
             "message_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "message_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "return_window_days": forms.NumberInput(attrs={"inputmode": "numeric"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        window = self.fields["return_window_days"]
+        window.required = False  # left empty: the shop keeps its window
+        out_of_range = (
+            f"The return window is {MIN_RETURN_WINDOW_DAYS} to {MAX_RETURN_WINDOW_DAYS} days."
+        )
+        window.error_messages.update(
+            invalid="Enter a whole number of days.",
+            min_value=out_of_range,
+            max_value=out_of_range,
+        )
 
     def clean_description(self):
         description = self.cleaned_data["description"].strip()
@@ -57,6 +77,7 @@ class ShopProfileForm(forms.ModelForm):
             seller_profile_check(
                 message_hours_start=cleaned.get("message_hours_start"),
                 message_hours_end=cleaned.get("message_hours_end"),
+                return_window_days=cleaned.get("return_window_days"),
             )
         except InvalidSetup as error:
             self.add_error(error.field, error.message)

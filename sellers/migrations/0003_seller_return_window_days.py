@@ -3,6 +3,8 @@
 import django.core.validators
 from django.db import migrations, models
 
+import sellers.models
+
 
 class Migration(migrations.Migration):
 
@@ -14,6 +16,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='seller',
             name='return_window_days',
-            field=models.PositiveSmallIntegerField(default=15, validators=[django.core.validators.MinValueValidator(7), django.core.validators.MaxValueValidator(90)]),
+            field=models.PositiveSmallIntegerField(default=sellers.models.default_return_window_days, validators=[django.core.validators.MinValueValidator(7), django.core.validators.MaxValueValidator(90)]),
         ),
     ]

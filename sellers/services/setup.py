@@ -25,6 +25,10 @@ from sellers.models import (
 logger = logging.getLogger(__name__)
 
 MIN_PROCESSING_DAYS = 1
+# How long after delivery buyers may ask for a return or refund (Seller.return_window_days, read
+# by the returns app): at least a week, at most about three months.
+MIN_RETURN_WINDOW_DAYS = 7
+MAX_RETURN_WINDOW_DAYS = 90
 MAX_PROCESSING_DAYS = 10
 # Beyond these, an amount is a typo (an extra zero or two), not a shipping price.
 MAX_SHIPPING_FEE_MAJOR = 1_000
@@ -72,22 +76,33 @@ def seller_profile_update(
     description: str,
     message_hours_start: time | None,
     message_hours_end: time | None,
+    return_window_days: int | None = None,
 ) -> Seller:
     """Raises InvalidSetup (nothing written) when only one of the hours is given or they are out
-    of order (`seller_profile_check`). Every edit of the profile comes here, the admin's too."""
+    of order, or the return window is out of range (`seller_profile_check`). Every edit of the
+    profile comes here, the admin's too. `return_window_days` None keeps the shop's window."""
     seller_profile_check(
-        message_hours_start=message_hours_start, message_hours_end=message_hours_end
+        message_hours_start=message_hours_start,
+        message_hours_end=message_hours_end,
+        return_window_days=return_window_days,
     )
     seller.description = description.strip()
     seller.message_hours_start = message_hours_start
     seller.message_hours_end = message_hours_end
-    seller.save(update_fields=["description", "message_hours_start", "message_hours_end"])
-    storefront_changed()  # the shop page shows the description
+    fields = ["description", "message_hours_start", "message_hours_end"]
+    if return_window_days is not None:
+        seller.return_window_days = return_window_days
+        fields.append("return_window_days")
+    seller.save(update_fields=fields)
+    storefront_changed()  # the shop page shows the description, product pages the return window
     return seller
 
 
 def seller_profile_check(
-    *, message_hours_start: time | None, message_hours_end: time | None
+    *,
+    message_hours_start: time | None,
+    message_hours_end: time | None,
+    return_window_days: int | None = None,
 ) -> None:
     """The rules of a shop profile; raises InvalidSetup naming the field at fault."""
     if (message_hours_start is None) != (message_hours_end is None):
@@ -97,6 +112,13 @@ def seller_profile_check(
         )
     if message_hours_start is not None and message_hours_start >= message_hours_end:
         raise InvalidSetup("The end must be after the start.", field="message_hours_end")
+    if return_window_days is not None and not (
+        MIN_RETURN_WINDOW_DAYS <= return_window_days <= MAX_RETURN_WINDOW_DAYS
+    ):
+        raise InvalidSetup(
+            f"The return window is {MIN_RETURN_WINDOW_DAYS} to {MAX_RETURN_WINDOW_DAYS} days.",
+            field="return_window_days",
+        )
 
 
 def shop_address_set(*, seller: Seller, kind: str, **fields) -> ShopAddress:

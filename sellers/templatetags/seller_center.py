@@ -19,9 +19,9 @@ register = template.Library()
 @dataclass(frozen=True)
 class NavEntry:
     label: str
-    # A full URL name: Seller Center pages of higher apps (catalog's products, orders' orders) live
-    # in their own namespaces, and templates may name them though this module cannot import those
-    # apps.
+    # A full URL name: Seller Center pages of higher apps (catalog's products, orders' orders,
+    # returns' requests) live in their own namespaces, and templates may name them though this
+    # module cannot import those apps.
     url_name: str
     section: Section
     approved_only: bool = False
@@ -52,7 +52,13 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         approved_only=True,
         also_active_on=("seller_orders:",),
     ),
-    NavEntry("Returns", "seller_center:returns", Section.RETURNS, approved_only=True),
+    NavEntry(
+        "Returns",
+        "seller_returns:list",
+        Section.RETURNS,
+        approved_only=True,
+        also_active_on=("seller_returns:",),
+    ),
     NavEntry("Finance", "seller_center:finance", Section.FINANCE, approved_only=True),
     NavEntry("Affiliates", "seller_center:affiliates", Section.AFFILIATES, approved_only=True),
     NavEntry("Messages", "seller_center:messages", Section.MESSAGES, approved_only=True),

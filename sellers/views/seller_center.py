@@ -135,7 +135,8 @@ def dashboard(request):
     return render(request, "sellers/seller_center/dashboard.html", context)
 
 
-# --- Sections that the later issues fill (returns, ...); products and orders live in their apps --
+# --- Sections that the later issues fill (affiliates, messages); products, orders and returns
+# live in their apps ----------------------------------------------------------------------------
 
 
 def _section_page(section: Section, template_name: str):
@@ -148,7 +149,6 @@ def _section_page(section: Section, template_name: str):
     return view
 
 
-returns = _section_page(Section.RETURNS, "sellers/seller_center/returns.html")
 affiliates = _section_page(Section.AFFILIATES, "sellers/seller_center/affiliates.html")
 seller_messages = _section_page(Section.MESSAGES, "sellers/seller_center/messages.html")
 
@@ -175,6 +175,7 @@ def shop_settings(request):
         "description": seller.description,
         "message_hours_start": seller.message_hours_start,
         "message_hours_end": seller.message_hours_end,
+        "return_window_days": seller.return_window_days,
     }
     form = ShopProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -63,3 +63,30 @@ def fill_address(page):
     page.get_by_label("Address line 1").fill("5 Harbour Road")
     page.get_by_label("City").fill("Portland")
     page.get_by_label("Postal code").fill("97201")
+
+
+# Runs before any page script (Playwright's init scripts are not subject to the page's policy):
+# each page keeps the Content-Security-Policy violations it saw in window.__cspViolations.
+RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(
+    `${event.violatedDirective} blocked ${event.blockedURI || "inline"} at ${event.sourceFile}:${event.lineNumber}`
+  );
+});
+"""
+
+
+def new_watched_page(browser, live_server, width: int, height: int):
+    """`new_page`, with every page of the context recording its policy violations."""
+    context, page = new_page(browser, live_server, width, height)
+    context.add_init_script(RECORD_CSP_VIOLATIONS)  # from the first navigation on
+    return context, page
+
+
+def assert_no_csp_violations(page) -> None:
+    """The page loaded so far broke no Content-Security-Policy rule (pages from
+    `new_watched_page`; check before leaving each page, the record is per page)."""
+    violations = page.evaluate("window.__cspViolations")
+    assert violations is not None, f"{page.url} does not record violations: use new_watched_page"
+    assert not violations, (page.url, violations)

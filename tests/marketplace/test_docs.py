@@ -6,7 +6,17 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("marketplace", "policies", "sellers", "catalog", "orders", "returns", "affiliates", "tests", "docs")
+SOURCES = (
+    "marketplace",
+    "policies",
+    "sellers",
+    "catalog",
+    "orders",
+    "returns",
+    "affiliates",
+    "tests",
+    "docs",
+)
 OUTSIDE = re.compile(r"\.\./shared|DESIGN\.md|\]\(\.\./")
 
 

@@ -18,6 +18,8 @@ from orders.models import (
     OrderLine,
     OrderStatus,
     OrderStatusEvent,
+    Refund,
+    RefundReason,
 )
 from orders.services.checkout import (
     checkout_place,
@@ -299,7 +301,9 @@ def test_a_checkout_of_three_sellers_runs_in_at_most_45_queries(
     assert checkout.status == CheckoutStatus.PAID
 
 
-def test_a_payment_recorded_after_the_orders_expired_is_refused_and_posts_nothing():
+def test_a_payment_recorded_after_the_orders_expired_is_refused_and_refunded():
+    """The orders stay cancelled and nothing is journaled as paid; the payment goes back
+    (tests/orders/test_late_payment_refund.py follows the refund to the gateway)."""
     from marketplace.payments.gateway import PaymentResult
     from orders.services.checkout import checkout_mark_paid
 
@@ -313,11 +317,14 @@ def test_a_payment_recorded_after_the_orders_expired_is_refused_and_posts_nothin
     payment = PaymentResult(
         id="pi_late", status="succeeded", amount_minor=checkout.total_minor, currency="USD"
     )
-    with pytest.raises(DomainError, match="expired"):
+    with pytest.raises(DomainError, match="refunded to your card automatically"):
         checkout_mark_paid(checkout=checkout, payment=payment)
     checkout.refresh_from_db()
     assert checkout.status == CheckoutStatus.EXPIRED
-    assert not LedgerTransaction.objects.exists()
+    assert Order.objects.get().status == OrderStatus.CANCELLED
+    assert not LedgerTransaction.objects.filter(kind="order_paid").exists()
+    refund = Refund.objects.get()
+    assert (refund.reason, refund.amount_minor) == (RefundReason.LATE_PAYMENT, checkout.total_minor)
 
 
 def test_it_refuses_an_item_no_longer_for_sale_and_writes_nothing():

@@ -16,7 +16,7 @@ SECTION_PAGES = {
     Section.DASHBOARD: "seller_center:dashboard",
     Section.PRODUCTS: "seller_products:list",
     Section.ORDERS: "seller_orders:list",
-    Section.RETURNS: "seller_center:returns",
+    Section.RETURNS: "seller_returns:list",
     Section.FINANCE: "seller_center:finance",
     Section.AFFILIATES: "seller_center:affiliates",
     Section.MESSAGES: "seller_center:messages",
@@ -129,7 +129,6 @@ def test_the_orders_section_lists_orders_and_says_so_when_there_are_none(client)
 @pytest.mark.parametrize(
     ("url_name", "coming"),
     [
-        ("seller_center:returns", "This page will list return and refund requests"),
         ("seller_center:affiliates", "This page will let you open affiliate campaigns"),
         ("seller_center:messages", "This page will hold your conversations with shoppers"),
         ("seller_center:finance", "This page will show your balances"),

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from marketplace.errors import DomainError
 from orders.forms import CheckoutForm, PaymentForm
-from orders.models import BuyerAddress, Checkout, CheckoutStatus
+from orders.models import BuyerAddress, Checkout, CheckoutStatus, Refund, RefundReason
 from orders.selectors import buyer_checkout_get, cart_summary
 from orders.services.addresses import buyer_address_create
 from orders.services.cart import cart_get
@@ -138,6 +138,10 @@ def checkout_pay(request, checkout_id: int):
             "form": form,
             "test_cards": TEST_CARDS,
             "expires_at": min((o.expires_at for o in orders if o.expires_at), default=None),
+            "late_payment_refunded": checkout.status == CheckoutStatus.EXPIRED
+            and Refund.objects.filter(
+                order__checkout=checkout, reason=RefundReason.LATE_PAYMENT
+            ).exists(),
         },
     )
 
