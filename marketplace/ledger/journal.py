@@ -133,10 +133,20 @@ def _is_settled(seller_order_id: int) -> bool:
 
 
 def journal_order_refunded(
-    *, refund_id: int, seller_order_id: int, split: OrderSplit, amount: Money
+    *,
+    refund_id: int,
+    seller_order_id: int,
+    split: OrderSplit,
+    amount: Money,
+    commission_part: Money | None = None,
 ) -> LedgerTransaction:
     """Return `amount` to the buyer, taking each party's share back. Raises DomainError when the
-    refund would exceed what the order still holds."""
+    refund would exceed what the order still holds.
+
+    `commission_part`: the platform commission this refund gives back, when the caller knows it
+    line by line (orders' refund_issue: each refunded line at its own rate, see the module
+    docstring); the seller's part is then the rest after the creator's. Without it, the
+    commission comes back pro rata to the merchandise refunded."""
     currency = amount.currency
     key = f"order-refunded:{refund_id}"
     with transaction.atomic():
@@ -154,9 +164,13 @@ def journal_order_refunded(
             raise DomainError(
                 "The refund would exceed what was paid for this order.", code="refund_too_large"
             )
-        seller_part, commission_part, creator_part = split.parts_of(
+        seller_part, pro_rata_commission, creator_part = split.parts_of(
             amount, refunded_before=Money(refunded_before, currency)
         )
+        if commission_part is None:
+            commission_part = pro_rata_commission
+        else:
+            seller_part = amount - commission_part - creator_part
         if not _is_settled(seller_order_id):
             legs = _legs(
                 (accounts.seller_pending(split.seller_id, currency), seller_part),

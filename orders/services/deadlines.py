@@ -159,6 +159,10 @@ def orders_auto_complete(*, now: datetime | None = None) -> list[int]:
     if not pks:
         return []
     with transaction.atomic():
+        # Lock the rows first (id order, as everywhere): a return request being filed holds its
+        # order's row, so the UPDATE below (a new snapshot) sees it once it commits, and an open
+        # request always keeps its order from completing.
+        list(Order.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk"))
         return transition_many(
             ORDER_MACHINE,
             pks=pks,

@@ -28,7 +28,7 @@ from marketplace.ledger.journal import (
     journal_late_payment_refunded,
     journal_order_refunded,
 )
-from marketplace.money import Money
+from marketplace.money import Money, percentage_of
 from marketplace.notifications.services import notify
 from marketplace.payments.gateway import GatewayError, GatewayUnavailable, get_gateway
 from marketplace.state import StaleTransition, transition, transition_many
@@ -184,10 +184,30 @@ def refund_issue(
         seller_order_id=order.pk,
         split=order_split(order),
         amount=Money(refund.amount_minor, refund.currency),
+        commission_part=Money(
+            _commission_returned(left, asked) - _commission_returned(left, {}), order.currency
+        ),
     )
     refund_id = refund.pk
     transaction.on_commit(lambda: _enqueue_refund(refund_id))
     return refund
+
+
+def _commission_returned(left: dict[int, LineRefundable], asked: dict) -> int:
+    """The platform commission given back once the lines have had refunded what they had before
+    plus `asked`: per rate, `percentage_of` what was refunded at that rate, the rule the
+    commission was charged by (orders.services.commission). Never decreases as more is refunded,
+    and equals the order's commission once every line is refunded in full."""
+    refunded_by_rate: dict[int, int] = {}
+    for pk, line_left in left.items():
+        line = line_left.line
+        refunded = line.line_total_minor - line_left.amount_minor
+        if pk in asked:
+            refunded += asked[pk].amount_minor
+        refunded_by_rate[line.commission_bps] = (
+            refunded_by_rate.get(line.commission_bps, 0) + refunded
+        )
+    return sum(percentage_of(total, rate) for rate, total in refunded_by_rate.items())
 
 
 def refund_whole_order_lines(order: Order) -> list[RefundLineInput]:

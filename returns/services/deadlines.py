@@ -82,13 +82,14 @@ def _close(pk: int, *, from_status: str, deadline: str, reason: str, now: dateti
             fields={"close_reason": reason},
             now=now,
         )
-        tell(
-            request,
-            event="closed",
-            to="buyer",
-            title=f"Request {request.number} is closed",
-            message=reason,
-        )
+        for to in ("buyer", "seller"):
+            tell(
+                request,
+                event="closed",
+                to=to,
+                title=f"Request {request.number} is closed",
+                message=reason,
+            )
 
 
 def returns_close_unanswered_offers(*, now: datetime | None = None) -> list[int]:

@@ -126,6 +126,7 @@ def return_escalate(
     `party` "buyer": `user` must be the request's buyer; "seller": `seller` its shop. Escalating
     twice answers with the request in dispute."""
     now = now or timezone.now()
+    _check_party(party, seller)
     statement = clean_text(statement)
     if not statement:
         raise ReturnRefused(
@@ -139,6 +140,13 @@ def return_escalate(
             seller=seller if party == Party.SELLER else None,
         )
         if request.status == ReturnStatus.IN_DISPUTE:
+            # Already with the marketplace: a double click, or the other side escalated first
+            # (this page was older). Either way what this side wrote is kept, as its statement.
+            dispute = Dispute.objects.filter(request=request, status=DisputeStatus.OPEN).first()
+            field = "buyer_statement" if party == Party.BUYER else "seller_statement"
+            if dispute is not None and getattr(dispute, field) != statement:
+                with evidence_stored(checked, order_id=request.order_id) as stored:
+                    _record_statement(request, dispute, party, user, statement, stored)
             return request
         if request.status not in ESCALATABLE_STATUSES:
             raise ReturnRefused(
@@ -186,14 +194,31 @@ def dispute_add_statement(
         if dispute is None:
             raise ReturnRefused("This request has no open dispute.", code="no_open_dispute")
         with evidence_stored(checked, order_id=request.order_id) as stored:
-            if statement:
-                field = "buyer_statement" if party == Party.BUYER else "seller_statement"
-                Dispute.objects.filter(pk=dispute.pk).update(**{field: statement})
-                setattr(dispute, field, statement)
-            evidence_record(
-                request=request, stored=stored, party=party, stage=EvidenceStage.DISPUTE, user=user
-            )
+            _record_statement(request, dispute, party, user, statement, stored)
     return dispute
+
+
+def _record_statement(request, dispute: Dispute, party: str, user, statement: str, stored) -> None:
+    """Keep one side's statement (a later one replaces it) and evidence, and tell the other side
+    (once per request: later statements are on the request page)."""
+    if statement:
+        field = "buyer_statement" if party == Party.BUYER else "seller_statement"
+        Dispute.objects.filter(pk=dispute.pk).update(**{field: statement})
+        setattr(dispute, field, statement)
+    evidence_record(
+        request=request, stored=stored, party=party, stage=EvidenceStage.DISPUTE, user=user
+    )
+    other = "seller" if party == Party.BUYER else "buyer"
+    tell(
+        request,
+        event="dispute-statement",
+        to=other,
+        title=f"New statement on request {request.number}",
+        message=(
+            f"The {Party(party).label.lower()} added their side of the story for the marketplace; "
+            "read it on the request page and add yours."
+        ),
+    )
 
 
 def dispute_decide(

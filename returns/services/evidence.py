@@ -23,6 +23,8 @@ from returns.models import ReturnEvidence
 from returns.services.common import ReturnRefused
 
 MAX_FILES = 6
+# Each side may attach this many files to one request in all (statements can be sent again).
+MAX_FILES_PER_PARTY = 18
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,17 @@ def evidence_stored(checked: list[CheckedUpload], *, order_id: int) -> Iterator[
 
 
 def evidence_record(*, request, stored, party: str, stage: str, user) -> list[ReturnEvidence]:
+    """Record stored files for the request; refuses (the caller's block then deletes the files)
+    beyond MAX_FILES_PER_PARTY for one side of one request."""
+    if not stored:
+        return []
+    already = ReturnEvidence.objects.filter(request=request, party=party).count()
+    if already + len(stored) > MAX_FILES_PER_PARTY:
+        raise ReturnRefused(
+            f"This request already holds {already} of your files; at most "
+            f"{MAX_FILES_PER_PARTY} in all.",
+            code="too_many_files",
+        )
     return ReturnEvidence.objects.bulk_create(
         [
             ReturnEvidence(

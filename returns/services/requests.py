@@ -275,6 +275,18 @@ def return_approve(
             message=message,
             now=now,
         )
+        if auto:
+            tell(
+                request,
+                event="auto-approved",
+                to="seller",
+                title=f"Request {request.number} was approved automatically",
+                message=(
+                    f"Nobody answered the {request.get_kind_display().lower()} request on order "
+                    f"{request.order.number} by {when_text(request.respond_by)}, so it was "
+                    "approved. Answer requests within the deadline to decide them yourself."
+                ),
+            )
         if request.kind == RequestKind.REFUND_ONLY:
             refund_request(
                 request,

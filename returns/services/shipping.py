@@ -120,7 +120,9 @@ def return_parcel_moved(*, shipment: Shipment, now: datetime) -> None:
     if request is None or request.return_delivered_at is not None:
         return
     delivered_at = shipment.delivered_at or now
-    confirm_by = delivered_at + timedelta(hours=settings.RETURN_RECEIPT_CONFIRM_HOURS)
+    # Counted from when we hear of the delivery: a carrier that reports it days late must not
+    # leave the seller a deadline already past.
+    confirm_by = max(delivered_at, now) + timedelta(hours=settings.RETURN_RECEIPT_CONFIRM_HOURS)
     ReturnRequest.objects.filter(pk=request.pk).update(
         return_delivered_at=delivered_at, confirm_receipt_by=confirm_by, updated_at=now
     )
@@ -183,7 +185,19 @@ def return_confirm_receipt(
             ),
             now=now,
         )
-        if not auto:
+        if auto:
+            tell(
+                request,
+                event="auto-received",
+                to="seller",
+                title=f"Return {request.number} was refunded automatically",
+                message=(
+                    "The return was delivered to you and receipt was not confirmed by "
+                    f"{when_text(request.confirm_receipt_by)}, so the buyer is refunded. Nothing "
+                    "was put back in stock: add what can be sold again to your stock by hand."
+                ),
+            )
+        else:
             _restock(lines, not_resellable)
         refund_request(
             request,
@@ -242,10 +256,17 @@ def return_report_problem(
                 "to the dispute instead.",
                 code="dispute_open",
             )
+        if request.status == ReturnStatus.BUYER_SHIPPED and request.return_delivered_at is None:
+            raise ReturnRefused(
+                "You can report a problem once the return has been delivered to you. A parcel "
+                f"that does not arrive goes to the marketplace after "
+                f"{settings.RETURN_PARCEL_LOST_DAYS} days.",
+                code="not_delivered_yet",
+            )
         if (
             request.status == ReturnStatus.BUYER_SHIPPED
             and request.confirm_receipt_by
-            and (now > request.confirm_receipt_by)
+            and now > request.confirm_receipt_by
         ):
             raise ReturnRefused(
                 "The time to report a problem has passed; the refund is running.",

@@ -143,3 +143,10 @@ def money(amount_minor, currency):
     if amount_minor is None or amount_minor == "":
         return ""
     return Money(int(amount_minor), currency).format()
+
+
+@register.filter
+def can_open_section(member, section: str) -> bool:
+    """{% if request.seller_member|can_open_section:"returns" %}: whether this member's role
+    opens a section, for links into it from another section's page."""
+    return member is not None and can_open(member.role, Section(section))
