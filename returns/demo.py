@@ -236,7 +236,7 @@ def seed_shopper_returns() -> int:
         ago(days=11),
         K.RETURN_AND_REFUND,
         R.CHANGED_MIND,
-        "Ordered two sizes to try on; keeping the other one.",
+        "Ordered two to compare; keeping the other one.",
     )
     seed.approve(closed, at=ago(days=11) + timedelta(hours=4))
     closed.refresh_from_db()
@@ -248,7 +248,7 @@ def seed_shopper_returns() -> int:
         ago(days=9),
         K.RETURN_AND_REFUND,
         R.DAMAGED,
-        "One seam came apart on the first wash.",
+        "It came apart after two days of normal use.",
     )
     seed.approve(returned, at=ago(days=9) + timedelta(hours=3))
     seed.ship_back(returned, at=ago(days=8))
@@ -259,7 +259,7 @@ def seed_shopper_returns() -> int:
         ago(days=6),
         K.REFUND_ONLY,
         R.MISSING_PARTS,
-        "The lid was missing from the box.",
+        "A part shown in the listing was missing from the box.",
     )
     seed.approve(refunded, at=ago(days=5, hours=20))
     _pay_out(refunded, at=ago(days=5, hours=20))
@@ -270,11 +270,11 @@ def seed_shopper_returns() -> int:
         ago(days=5),
         K.REFUND_ONLY,
         R.NOT_AS_DESCRIBED,
-        "The listing says pure linen; the label says 55% cotton.",
+        "The material is not what the listing says it is.",
     )
     seed.reject(
         disputed,
-        reason="The fabric is as listed: the label on this batch is a misprint.",
+        reason="The item is as listed: the label on this batch is a misprint.",
         at=ago(days=4, hours=18),
     )
     return_escalate(
@@ -282,8 +282,8 @@ def seed_shopper_returns() -> int:
         party=Party.BUYER,
         user=shopper,
         statement=(
-            "The shop says the label is a misprint, but the fabric feels and creases like a "
-            "blend. I paid for linen and would like my money back."
+            "The shop says the label is a misprint, but the material is clearly not the one "
+            "described. I paid for what the listing promised and would like my money back."
         ),
         now=ago(days=3, hours=22),
     )
@@ -294,7 +294,7 @@ def seed_shopper_returns() -> int:
         ago(days=4),
         K.RETURN_AND_REFUND,
         R.WRONG_ITEM,
-        "I ordered the sage green one and received grey.",
+        "I received a different colour from the one I ordered.",
     )
     seed.approve(at_shop, at=ago(days=3, hours=20))
     seed.ship_back(at_shop, at=ago(days=1))
@@ -305,7 +305,7 @@ def seed_shopper_returns() -> int:
         ago(days=4, hours=6),
         K.REFUND_ONLY,
         R.DAMAGED,
-        "The left earcup crackles at any volume.",
+        "It does not work as it should out of the box.",
     )
     seed.offer(declined, amount_minor=declined.requested_amount_minor // 4, at=ago(days=3))
     return_offer_decline(request_id=declined.pk, buyer=shopper, now=ago(days=2, hours=5))
@@ -316,12 +316,12 @@ def seed_shopper_returns() -> int:
         ago(days=3),
         K.REFUND_ONLY,
         R.DAMAGED,
-        "There is a small hole near the hem.",
+        "There is a small tear in it.",
     )
     seed.reject(
         rejected,
         reason=(
-            "Our photos before packing show no hole; this looks like wear after delivery. "
+            "Our photos before packing show no tear; this looks like wear after delivery. "
             "We are happy to repair it if you send it in."
         ),
         at=ago(days=2, hours=4),
@@ -333,7 +333,7 @@ def seed_shopper_returns() -> int:
         ago(days=3, hours=2),
         K.RETURN_AND_REFUND,
         R.CHANGED_MIND,
-        "Bought a second pair by mistake.",
+        "Bought a second one by mistake.",
     )
     seed.approve(withdrawn, at=ago(days=2, hours=20))
     return_withdraw(request_id=withdrawn.pk, buyer=shopper, now=ago(days=2))
@@ -355,7 +355,7 @@ def seed_shopper_returns() -> int:
         ago(days=2),
         K.REFUND_ONLY,
         R.MISSING_PARTS,
-        "Both belts were missing from the dresses.",
+        "The accessories shown in the listing were missing.",
         quantity=2,
     )
     seed.offer(offered, amount_minor=offered.requested_amount_minor * 3 // 10, at=ago(days=1))
@@ -366,7 +366,7 @@ def seed_shopper_returns() -> int:
         ago(days=1, hours=10),
         K.RETURN_AND_REFUND,
         R.CHANGED_MIND,
-        "Too long for me; I would rather have my money back.",
+        "Not what I need after all; I would rather have my money back.",
     )
     seed.approve(to_send, at=ago(hours=22))
 
@@ -376,7 +376,7 @@ def seed_shopper_returns() -> int:
         ago(hours=5),
         K.REFUND_ONLY,
         R.DAMAGED,
-        "The parcel arrived crushed and the buttons are broken; photo attached.",
+        "The parcel arrived crushed and the item is broken; photo attached.",
         photos=[demo_photo()],
     )
 

@@ -18,7 +18,7 @@ from orders.models import Shipment, ShipmentStatus
 
 # (kind, step, description, location) in the order they happen.
 _SCHEDULE = (
-    (ShipmentStatus.LABEL_CREATED, 0, "Shipping label created by the seller", ""),
+    (ShipmentStatus.LABEL_CREATED, 0, "Shipping label created", ""),
     (ShipmentStatus.COLLECTED, 1, "Picked up by the carrier", "Origin depot"),
     (ShipmentStatus.IN_TRANSIT, 2, "On its way: left the sorting centre", "Sorting centre"),
     (ShipmentStatus.OUT_FOR_DELIVERY, 3, "Out for delivery today", "Local depot"),

@@ -95,6 +95,22 @@ def order_returnable_lines(order: Order) -> list[ReturnableLine]:
     ]
 
 
+def request_replaced_by(request: ReturnRequest) -> ReturnRequest | None:
+    """A newer open request holding one of this (rejected or declined) request's lines: this one
+    can no longer be escalated (returns.services.disputes refuses it), the pages say so."""
+    if request.is_open:
+        return None
+    holder = (
+        ReturnRequestLine.objects.filter(
+            order_line_id__in=request.lines.values("order_line_id"), holds_line=True
+        )
+        .exclude(request_id=request.pk)
+        .values_list("request_id", flat=True)
+        .first()
+    )
+    return ReturnRequest.objects.filter(pk=holder).first() if holder else None
+
+
 # --- The buyer asks ----------------------------------------------------------------------------
 
 
@@ -262,11 +278,8 @@ def return_approve(
             ReturnStatus.REFUNDED,
         ):
             return request
-        message = (
-            "Approved automatically: the seller did not answer in time."
-            if auto
-            else "Approved by the seller."
-        )
+        # The timeline's heading names the step; the message only adds what it does not say.
+        message = "Approved automatically: the seller did not answer in time." if auto else ""
         move(
             request,
             from_status=ReturnStatus.REQUESTED,
@@ -300,7 +313,7 @@ def return_approve(
             request,
             to_status=ReturnStatus.AWAITING_BUYER_SHIPMENT,
             actor=actor,
-            message="Waiting for the buyer to send the item back.",
+            message="",
             fields={"ship_back_by": now + timedelta(days=settings.RETURN_BUYER_SHIP_DAYS)},
             now=now,
         )
@@ -310,7 +323,8 @@ def return_approve(
             to="buyer",
             title=f"Your return {request.number} is approved",
             message=(
-                f"{message} Send the item back to {request.seller.shop_name} by "
+                f"{message + ' ' if message else ''}Send the item back to "
+                f"{request.seller.shop_name} by "
                 f"{when_text(request.ship_back_by)} and enter the tracking number on the request "
                 "page; the refund follows once the shop receives it."
             ),
@@ -345,7 +359,7 @@ def return_reject(
                 from_status=ReturnStatus.REQUESTED,
                 to_status=ReturnStatus.REJECTED,
                 actor=actor,
-                message=f"Rejected by the seller: {reason_text}",
+                message=f"“{reason_text}”",
                 fields={
                     "reject_reason": reason_text,
                     "escalate_by": now + timedelta(days=settings.RETURN_ESCALATION_DAYS),
@@ -437,7 +451,7 @@ def return_offer_accept(*, request_id: int, buyer, now: datetime | None = None) 
             from_status=ReturnStatus.PARTIAL_REFUND_OFFERED,
             to_status=ReturnStatus.ACCEPTED,
             actor=buyer,
-            message="The buyer accepted the offer.",
+            message="",
             now=now,
         )
         refund_request(
@@ -473,7 +487,7 @@ def return_offer_decline(*, request_id: int, buyer, now: datetime | None = None)
             from_status=ReturnStatus.PARTIAL_REFUND_OFFERED,
             to_status=ReturnStatus.DECLINED,
             actor=buyer,
-            message="The buyer declined the offer.",
+            message="",
             fields={"escalate_by": now + timedelta(days=settings.RETURN_ESCALATION_DAYS)},
             now=now,
         )
@@ -515,7 +529,7 @@ def return_withdraw(*, request_id: int, buyer, now: datetime | None = None) -> R
             from_status=request.status,
             to_status=ReturnStatus.WITHDRAWN,
             actor=buyer,
-            message="Withdrawn by the buyer.",
+            message="",
             now=now,
         )
         tell(

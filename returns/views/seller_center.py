@@ -53,7 +53,12 @@ from returns.selectors import (
 from returns.services.common import ReturnNotFound, when_text
 from returns.services.disputes import dispute_add_statement, return_escalate
 from returns.services.evidence import MAX_FILES
-from returns.services.requests import return_approve, return_offer_partial, return_reject
+from returns.services.requests import (
+    request_replaced_by,
+    return_approve,
+    return_offer_partial,
+    return_reject,
+)
 from returns.services.shipping import return_confirm_receipt, return_report_problem
 from sellers.access import seller_center_view
 from sellers.roles import Section
@@ -116,7 +121,7 @@ def _describe(item: ReturnRequest) -> ReturnRequest:
 # --- A request's page --------------------------------------------------------------------------
 
 
-def _actions(item: ReturnRequest, dispute, now) -> set[str]:
+def _actions(item: ReturnRequest, dispute, now, *, replaced_by) -> set[str]:
     """What the seller may do now; the services refuse anything else with a message anyway."""
     status = item.status
     actions = set()
@@ -124,9 +129,15 @@ def _actions(item: ReturnRequest, dispute, now) -> set[str]:
         actions |= {"approve", "reject", "offer"}
     if status == ReturnStatus.BUYER_SHIPPED:
         actions.add("confirm_receipt")
-        if item.confirm_receipt_by is None or now <= item.confirm_receipt_by:
+        if item.return_delivered_at and (
+            item.confirm_receipt_by is None or now <= item.confirm_receipt_by
+        ):
             actions.add("report_problem")
-    if status in ESCALATABLE_STATUSES and (item.escalate_by is None or now <= item.escalate_by):
+    if (
+        status in ESCALATABLE_STATUSES
+        and replaced_by is None
+        and (item.escalate_by is None or now <= item.escalate_by)
+    ):
         actions.add("escalate")
     if status == ReturnStatus.IN_DISPUTE and dispute and dispute.status == DisputeStatus.OPEN:
         actions.add("statement")
@@ -146,6 +157,7 @@ def request_detail(request, request_id: int):
     item = _describe(seller_return_get(seller=request.seller, request_id=request_id))
     now = timezone.now()
     dispute = _dispute_of(item)
+    replaced_by = request_replaced_by(item) if item.status in ESCALATABLE_STATUSES else None
     evidence = list(item.evidence.all())
     lines = list(item.lines.all())
     context = {
@@ -159,7 +171,8 @@ def request_detail(request, request_id: int):
         "staff_evidence": [each for each in evidence if each.party == Party.STAFF],
         "shipment": item.return_shipment,
         "refund": item.refund,
-        "actions": _actions(item, dispute, now),
+        "actions": _actions(item, dispute, now, replaced_by=replaced_by),
+        "replaced_by": replaced_by,
         "is_refund_only": item.kind == RequestKind.REFUND_ONLY,
         "not_resellable_prefix": NOT_RESELLABLE_PREFIX,
         "max_files": MAX_FILES,

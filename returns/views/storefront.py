@@ -44,6 +44,7 @@ from returns.services.requests import (
     LineAlreadyRequested,
     order_accepts_requests,
     order_returnable_lines,
+    request_replaced_by,
     return_offer_accept,
     return_offer_decline,
     return_request_create,
@@ -169,10 +170,13 @@ def _deadline(return_request: ReturnRequest) -> dict | None:
         explain = "Enter the tracking number below by then; after that the request closes."
     elif status in ESCALATABLE_STATUSES:
         title, at = "Ask the marketplace by", return_request.escalate_by
-        explain = "If you disagree, the marketplace can decide until then."
+        explain = "If you disagree with the shop, ask the marketplace to decide before then."
     elif status == ReturnStatus.BUYER_SHIPPED:
         title, at = f"{shop} confirms receipt by", return_request.confirm_receipt_by
-        explain = "Once your parcel arrives; after that the refund runs by itself."
+        explain = (
+            f"{shop} checks the parcel once it arrives; without an answer by then, the refund "
+            "goes out automatically."
+        )
     else:
         return None
     if at is None:
@@ -198,8 +202,11 @@ def request_detail(request, request_id: int):
     now = timezone.now()
     dispute = getattr(return_request, "dispute", None)  # select_related: None when there is none
     refund = return_request.refund
-    can_escalate = status in ESCALATABLE_STATUSES and (
-        return_request.escalate_by is None or now <= return_request.escalate_by
+    replaced_by = request_replaced_by(return_request) if status in ESCALATABLE_STATUSES else None
+    can_escalate = (
+        status in ESCALATABLE_STATUSES
+        and replaced_by is None
+        and (return_request.escalate_by is None or now <= return_request.escalate_by)
     )
     awaiting_shipment = status == ReturnStatus.AWAITING_BUYER_SHIPMENT
     shipment = return_request.return_shipment
@@ -224,6 +231,10 @@ def request_detail(request, request_id: int):
             else (refund.get_status_display() if refund else "")
         ),
         "refund_amount": Money(refund.amount_minor, refund.currency) if refund else None,
+        "refund_items": Money(refund.amount_minor - refund.shipping_minor, refund.currency)
+        if refund
+        else None,
+        "refund_shipping": Money(refund.shipping_minor, refund.currency) if refund else None,
         "dispute": dispute,
         "dispute_open": dispute_open,
         "buyer_evidence": [item for item in evidence if item.party == Party.BUYER],
@@ -232,6 +243,7 @@ def request_detail(request, request_id: int):
         "can_answer_offer": status == ReturnStatus.PARTIAL_REFUND_OFFERED,
         "can_ship_back": awaiting_shipment,
         "can_escalate": can_escalate,
+        "replaced_by": replaced_by,
         "return_address": _return_address(return_request.seller_id)
         if status in (ReturnStatus.AWAITING_BUYER_SHIPMENT, ReturnStatus.BUYER_SHIPPED)
         else None,

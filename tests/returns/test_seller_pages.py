@@ -329,7 +329,7 @@ def test_the_page_shows_lines_reason_evidence_timeline_parcel_and_actions(owner_
     assert "$50.00" in html
     assert "The box was crushed." in html
     assert "crushed-box.png" in html
-    assert "Waiting for the buyer to send the item back." in html  # the timeline
+    assert "Awaiting return shipment" in html  # the timeline
     assert request.return_shipment.tracking_number in html
     assert "Delivered" in html
     assert reverse("seller_returns:confirm_receipt", args=[request.pk]) in html
