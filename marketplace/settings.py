@@ -112,6 +112,15 @@ CANCELLATION_RESPONSE_HOURS = env_int("CANCELLATION_RESPONSE_HOURS", 24)
 # (orders.services.deadlines); a shop that misses a ship-by deadline gets this many violation points.
 ORDER_AUTO_COMPLETE_DAYS = env_int("ORDER_AUTO_COMPLETE_DAYS", 7)
 ORDER_LATE_SHIPMENT_POINTS = env_int("ORDER_LATE_SHIPMENT_POINTS", 2)
+# Settlement (orders.services.settlement): a completed order's money moves from pending to
+# available this many days after completion, SETTLEMENT_BATCH_SIZE orders per transaction.
+SETTLEMENT_HOLD_DAYS = env_int("SETTLEMENT_HOLD_DAYS", 7)
+SETTLEMENT_BATCH_SIZE = env_int("SETTLEMENT_BATCH_SIZE", 1000)
+# Payouts (sellers.services.payouts): a seller whose available balance reaches
+# PAYOUT_MINIMUM_MINOR (and who owes nothing) is paid once a day, or when staff run the job; the
+# gateway is called at most PAYOUT_GATEWAY_CALLS_PER_SECOND times a second.
+PAYOUT_MINIMUM_MINOR = env_int("PAYOUT_MINIMUM_MINOR", 1000)
+PAYOUT_GATEWAY_CALLS_PER_SECOND = env_int("PAYOUT_GATEWAY_CALLS_PER_SECOND", 20)
 # Returns and refunds (returns/services/): a buyer may ask within the shop's return window after
 # delivery (Seller.return_window_days; this default for new shops); the seller answers within
 # RETURN_SELLER_RESPONSE_HOURS or the request is approved; the buyer ships an approved return back
@@ -314,6 +323,14 @@ CELERY_BEAT_SCHEDULE = {
     "auto-complete-orders": {
         "task": "orders.tasks.auto_complete_orders",
         "schedule": timedelta(hours=1),
+    },
+    "settle-due-orders": {
+        "task": "orders.tasks.settle_due_orders",
+        "schedule": timedelta(minutes=30),
+    },
+    "run-payouts": {
+        "task": "sellers.tasks.run_payouts",
+        "schedule": timedelta(days=1),
     },
     "refund-late-payments": {
         "task": "orders.tasks.refund_late_payments",

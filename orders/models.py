@@ -227,6 +227,9 @@ class Order(models.Model):
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # When the settlement job released what the order still held to the seller and the platform
+    # (orders.services.settlement); None until then.
+    settled_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -238,6 +241,11 @@ class Order(models.Model):
             models.Index(fields=["status", "expires_at"], name="order_unpaid_expiry"),
             models.Index(fields=["status", "ship_by"], name="order_ship_by"),
             models.Index(fields=["status", "delivered_at"], name="order_auto_complete"),
+            models.Index(
+                fields=["completed_at", "id"],
+                condition=Q(status="completed", settled_at__isnull=True),
+                name="order_settlement_queue",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -6,6 +6,7 @@ from orders.services.deadlines import orders_auto_complete, orders_cancel_missed
 from orders.services.fulfilment import orders_release_for_shipment
 from orders.services.refunds import late_payments_sweep, refund_attempt, refunds_retry
 from orders.services.reservations import orders_expire_unpaid
+from orders.services.settlement import orders_settle_due
 from orders.services.tracking import tracking_poll_due
 
 
@@ -73,3 +74,11 @@ def refund_late_payments() -> int:
     and have no late-payment refund (orders.services.refunds.late_payments_sweep). Safe to run
     twice or in parallel (one refund per order, under the checkout's row lock)."""
     return len(late_payments_sweep())
+
+
+@shared_task
+def settle_due_orders() -> int:
+    """Every 30 minutes: completed orders past the hold period release their money to the seller
+    (available) and the platform (commission earned), in batches (orders.services.settlement).
+    Safe to run twice or in parallel."""
+    return orders_settle_due()

@@ -344,6 +344,75 @@ PAYOUT_ACCOUNT_MACHINE = StateMachine(
 )
 
 
+class Payout(models.Model):
+    """Money paid from the platform to a seller's payout account: the settled balance the payout
+    job found available (sellers.services.payouts). The ledger moves available -> in transit when
+    the row is created (`payout-created:<id>`), in transit -> cash out when the gateway confirms,
+    back to available when it fails. The gateway is called with `idempotency_key`, stored with
+    the row before the call, so a retried or redelivered job never pays twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being sent"
+        IN_TRANSIT = "in_transit", "In transit"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="payouts")
+    amount_minor = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    # transfer:payout:<id>, set in the transaction that creates the row, before any gateway call.
+    idempotency_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    destination = models.CharField(max_length=100)  # the payout account's external id then
+    gateway_transfer_id = models.CharField(max_length=100, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    failure_reason = models.CharField(max_length=300, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["seller", "-created_at"], name="payout_seller_history"),
+            models.Index(fields=["status", "created_at"], name="payout_queue"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payout_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "in_transit", "paid", "failed"]),
+                name="payout_status_valid",
+            ),
+            # One payout on its way per seller at a time: the job's check has the database's
+            # backing when two runs meet.
+            models.UniqueConstraint(
+                fields=["seller"],
+                condition=Q(status__in=["pending", "in_transit"]),
+                name="payout_one_in_flight_per_seller",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Payout {self.pk} to {self.seller_id} ({self.status})"
+
+
+PAYOUT_MACHINE = StateMachine(
+    model=Payout,
+    transitions={
+        # Pending: created, money reserved, the gateway not (yet) answered. A failure before the
+        # transfer exists (account gone, gateway refusal) fails it straight away.
+        Payout.Status.PENDING: frozenset({Payout.Status.IN_TRANSIT, Payout.Status.FAILED}),
+        Payout.Status.IN_TRANSIT: frozenset({Payout.Status.PAID, Payout.Status.FAILED}),
+        Payout.Status.PAID: frozenset(),
+        Payout.Status.FAILED: frozenset(),
+    },
+)
+
+
 class Qualification(models.Model):
     """A document that lets a seller list in a restricted category, or list a brand."""
 

@@ -26,11 +26,19 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from marketplace.errors import DomainError
 from marketplace.ledger import accounts
 from marketplace.ledger.models import LedgerEntry, LedgerTransaction
-from marketplace.ledger.services import Leg, ledger_lock_accounts, ledger_post, ledger_raw_balance
+from marketplace.ledger.services import (
+    Leg,
+    ledger_accounts_ensure,
+    ledger_check_balanced,
+    ledger_lock_accounts,
+    ledger_post,
+    ledger_raw_balance,
+)
 from marketplace.money import Money
 
 
@@ -116,14 +124,6 @@ def journal_order_paid(*, seller_order_id: int, split: OrderSplit) -> LedgerTran
         legs=legs,
         reference=_order_reference(seller_order_id),
     )
-
-
-def _pending_left(seller_order_id: int, account: tuple[str, str]) -> int:
-    """What this order still has in a pending account (as owed: positive)."""
-    total = LedgerEntry.objects.filter(
-        transaction__reference=_order_reference(seller_order_id), account__code=account[0]
-    ).aggregate(total=Sum("amount_minor"))["total"]
-    return -(total or 0)
 
 
 def _is_settled(seller_order_id: int) -> bool:
@@ -214,64 +214,161 @@ def _refunded_total(seller_order_id: int) -> int:
     return -(total or 0)
 
 
+@dataclass(frozen=True)
+class SettlementItem:
+    """One seller order to settle: who is owed what is still pending for it."""
+
+    seller_order_id: int
+    seller_id: int
+    currency: str
+    creator_id: int | None = None
+
+
 def journal_order_settled(*, seller_order_id: int, split: OrderSplit) -> LedgerTransaction | None:
-    """Release what is still pending for the order. Returns None when nothing is left (fully
-    refunded before settlement)."""
-    currency = split.total.currency
-    key = f"order-settled:{seller_order_id}"
-    with transaction.atomic():
-        ledger_lock_accounts(
-            [
-                accounts.seller_pending(split.seller_id, currency),
-                accounts.seller_available(split.seller_id, currency),
-                accounts.seller_debt(split.seller_id, currency),
-            ]
-        )
-        existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
-        if existing is not None:
-            return existing
-        seller_left = _pending_left(
-            seller_order_id, accounts.seller_pending(split.seller_id, currency)
-        )
-        commission_left = _pending_left(
-            seller_order_id, accounts.platform_commission_pending(currency)
-        )
-        creator_left = (
-            _pending_left(seller_order_id, accounts.creator_pending(split.creator_id, currency))
-            if split.creator_id
-            else 0
-        )
-        if not (seller_left or commission_left or creator_left):
-            return None
-        debt = max(ledger_raw_balance(accounts.seller_debt(split.seller_id, currency)[0]), 0)
-        to_debt = min(debt, seller_left)
-        pairs = [
-            (accounts.seller_pending(split.seller_id, currency), Money(seller_left, currency)),
-            (accounts.seller_debt(split.seller_id, currency), Money(-to_debt, currency)),
-            (
-                accounts.seller_available(split.seller_id, currency),
-                Money(-(seller_left - to_debt), currency),
-            ),
-            (accounts.platform_commission_pending(currency), Money(commission_left, currency)),
-            (accounts.platform_commission_earned(currency), Money(-commission_left, currency)),
+    """Release what is still pending for one order (`journal_orders_settled` for one). Returns
+    None when nothing is left (fully refunded before settlement)."""
+    journal_orders_settled(
+        [
+            SettlementItem(
+                seller_order_id=seller_order_id,
+                seller_id=split.seller_id,
+                currency=split.total.currency,
+                creator_id=split.creator_id,
+            )
         ]
-        if split.creator_id:
-            pairs += [
-                (
-                    accounts.creator_pending(split.creator_id, currency),
-                    Money(creator_left, currency),
-                ),
-                (
-                    accounts.creator_available(split.creator_id, currency),
-                    Money(-creator_left, currency),
-                ),
-            ]
-        return ledger_post(
-            idempotency_key=key,
-            kind="order_settled",
-            legs=_legs(*pairs),
-            reference=_order_reference(seller_order_id),
+    )
+    return LedgerTransaction.objects.filter(
+        idempotency_key=f"order-settled:{seller_order_id}"
+    ).first()
+
+
+def journal_orders_settled(items: list[SettlementItem], *, posted_at=None) -> list[int]:
+    """Release what is still pending for each order, for a whole batch in a fixed number of
+    statements whatever its size (the settlement job's unit of work): the sellers' accounts are
+    locked in code order, what each order still holds in each pending account is read in one
+    aggregate, the sellers' debts in another, then every transaction and every entry is inserted
+    in bulk. A seller in debt repays it first, order by order in the batch's order. An order
+    settled before (its key exists) or with nothing left is skipped. Returns the ids settled.
+    """
+    items = list({item.seller_order_id: item for item in items}.values())
+    if not items:
+        return []
+    posted_at = posted_at or timezone.now()
+    with transaction.atomic():
+        locked = sorted(
+            {
+                account
+                for item in items
+                for account in (
+                    accounts.seller_pending(item.seller_id, item.currency),
+                    accounts.seller_available(item.seller_id, item.currency),
+                    accounts.seller_debt(item.seller_id, item.currency),
+                )
+            }
         )
+        ledger_lock_accounts(locked)
+        keys = {item.seller_order_id: f"order-settled:{item.seller_order_id}" for item in items}
+        done = set(
+            LedgerTransaction.objects.filter(idempotency_key__in=keys.values()).values_list(
+                "idempotency_key", flat=True
+            )
+        )
+        items = [item for item in items if keys[item.seller_order_id] not in done]
+        if not items:
+            return []
+        left = _pending_left_by_order(items)
+        debt_codes = {accounts.seller_debt(i.seller_id, i.currency)[0] for i in items}
+        debts = dict(
+            LedgerEntry.objects.filter(account__code__in=debt_codes)
+            .values_list("account__code")
+            .annotate(total=Sum("amount_minor"))
+        )
+        planned: list[tuple[SettlementItem, list[Leg]]] = []
+        for item in items:
+            currency = item.currency
+            reference = _order_reference(item.seller_order_id)
+            seller_pending = accounts.seller_pending(item.seller_id, currency)
+            creator_pending = (
+                accounts.creator_pending(item.creator_id, currency) if item.creator_id else None
+            )
+            seller_left = left.get((reference, seller_pending[0]), 0)
+            commission_left = left.get(
+                (reference, accounts.platform_commission_pending(currency)[0]), 0
+            )
+            creator_left = left.get((reference, creator_pending[0]), 0) if creator_pending else 0
+            if not (seller_left or commission_left or creator_left):
+                continue
+            debt_account = accounts.seller_debt(item.seller_id, currency)
+            debt = max(debts.get(debt_account[0], 0), 0)
+            to_debt = min(debt, max(seller_left, 0))
+            debts[debt_account[0]] = debt - to_debt
+            pairs = [
+                (seller_pending, Money(seller_left, currency)),
+                (debt_account, Money(-to_debt, currency)),
+                (
+                    accounts.seller_available(item.seller_id, currency),
+                    Money(-(seller_left - to_debt), currency),
+                ),
+                (accounts.platform_commission_pending(currency), Money(commission_left, currency)),
+                (accounts.platform_commission_earned(currency), Money(-commission_left, currency)),
+            ]
+            if creator_pending:
+                pairs += [
+                    (creator_pending, Money(creator_left, currency)),
+                    (
+                        accounts.creator_available(item.creator_id, currency),
+                        Money(-creator_left, currency),
+                    ),
+                ]
+            legs = _legs(*pairs)
+            ledger_check_balanced(legs)
+            planned.append((item, legs))
+        if not planned:
+            return []
+        found = ledger_accounts_ensure(list({leg.account for _, legs in planned for leg in legs}))
+        created = LedgerTransaction.objects.bulk_create(
+            [
+                LedgerTransaction(
+                    idempotency_key=keys[item.seller_order_id],
+                    kind="order_settled",
+                    reference=_order_reference(item.seller_order_id),
+                    posted_at=posted_at,
+                )
+                for item, _ in planned
+            ]
+        )
+        LedgerEntry.objects.bulk_create(
+            [
+                LedgerEntry(
+                    transaction=ledger_transaction,
+                    account=found[leg.code],
+                    amount_minor=leg.amount.amount_minor,
+                    currency=leg.amount.currency,
+                    posted_at=posted_at,
+                )
+                for ledger_transaction, (_, legs) in zip(created, planned, strict=True)
+                for leg in legs
+            ]
+        )
+    return [item.seller_order_id for item, _ in planned]
+
+
+def _pending_left_by_order(items: list[SettlementItem]) -> dict[tuple[str, str], int]:
+    """(order reference, account code) -> what the order still holds there, as owed (positive),
+    for the pending accounts of these orders: one aggregate query."""
+    references = [_order_reference(item.seller_order_id) for item in items]
+    codes = set()
+    for item in items:
+        codes.add(accounts.seller_pending(item.seller_id, item.currency)[0])
+        codes.add(accounts.platform_commission_pending(item.currency)[0])
+        if item.creator_id:
+            codes.add(accounts.creator_pending(item.creator_id, item.currency)[0])
+    rows = (
+        LedgerEntry.objects.filter(transaction__reference__in=references, account__code__in=codes)
+        .values_list("transaction__reference", "account__code")
+        .annotate(total=Sum("amount_minor"))
+    )
+    return {(reference, code): -total for reference, code, total in rows}
 
 
 def journal_seller_payout_created(

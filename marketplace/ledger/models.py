@@ -72,6 +72,9 @@ class LedgerTransaction(ImmutableModel):
 
     class Meta:
         ordering = ["-posted_at", "-id"]
+        # What an order still holds in an account is summed over its transactions by reference
+        # (the journal's refunds and the settlement job).
+        indexes = [models.Index(fields=["reference"], name="ledger_txn_reference")]
 
     def __str__(self):
         return f"{self.kind} {self.idempotency_key}"

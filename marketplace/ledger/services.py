@@ -32,6 +32,12 @@ class Leg:
         return self.account[0]
 
 
+def ledger_check_balanced(legs: list[Leg]) -> None:
+    """Raise UnbalancedTransaction unless the legs are two or more, non-zero, each in its
+    account's currency, and sum to zero per currency (bulk posters check with this too)."""
+    _check_balanced(legs)
+
+
 def _check_balanced(legs: list[Leg]) -> None:
     if len(legs) < 2:
         raise UnbalancedTransaction("A ledger transaction needs at least two legs.")
