@@ -92,7 +92,6 @@ if PAYMENT_GATEWAY == "stripe" and not STRIPE_SECRET_KEY:
 STRIPE_API_BASE = env_str("STRIPE_API_BASE")
 # 200 basis points = the 2% platform commission on every seller order.
 PLATFORM_COMMISSION_BPS = env_int("PLATFORM_COMMISSION_BPS", 200)
-SETTLEMENT_HOLD_DAYS = env_int("SETTLEMENT_HOLD_DAYS", 7)
 # Unpaid orders (a payment still being confirmed, or abandoned) keep their stock this long, then
 # expire.
 ORDER_UNPAID_EXPIRY_MINUTES = env_int("ORDER_UNPAID_EXPIRY_MINUTES", 30)
@@ -121,6 +120,9 @@ SETTLEMENT_BATCH_SIZE = env_int("SETTLEMENT_BATCH_SIZE", 1000)
 # gateway is called at most PAYOUT_GATEWAY_CALLS_PER_SECOND times a second.
 PAYOUT_MINIMUM_MINOR = env_int("PAYOUT_MINIMUM_MINOR", 1000)
 PAYOUT_GATEWAY_CALLS_PER_SECOND = env_int("PAYOUT_GATEWAY_CALLS_PER_SECOND", 20)
+# A manual ledger adjustment (marketplace.ledger.adjustments) of at least this many minor units
+# waits for a second staff member's approval; a smaller one is posted at once.
+LEDGER_ADJUSTMENT_APPROVAL_MINOR = env_int("LEDGER_ADJUSTMENT_APPROVAL_MINOR", 10000)
 # Returns and refunds (returns/services/): a buyer may ask within the shop's return window after
 # delivery (Seller.return_window_days; this default for new shops); the seller answers within
 # RETURN_SELLER_RESPONSE_HOURS or the request is approved; the buyer ships an approved return back

@@ -14,3 +14,9 @@ class OrdersConfig(AppConfig):
         after_login_register(cart_merge_after_login)
         # Registers the payment_intent.* webhook handlers.
         from orders import webhooks  # noqa: F401
+
+        # sellers sits below orders: its Finance page asks orders when pending money settles.
+        from orders.selectors import settlement_release_dates
+        from sellers.finance import pending_release_dates_register
+
+        pending_release_dates_register(settlement_release_dates)

@@ -231,6 +231,71 @@ def seed_demo_seller_order_lives() -> int:
     return Order.objects.filter(pk__in=[to_ship.pk, asked.pk, cancelled.pk, *shipped_pks]).count()
 
 
+# Finance: orders of several shops completed this many days ago. Those past the settlement hold
+# (7 days) settle when the step runs; the two youngest stay pending, so Finance shows both.
+DEMO_MONEY_SHOPS = ("sofias-studio", "northwind-audio", "maple-kitchen")
+DEMO_COMPLETED_DAYS_AGO = (24, 18, 12, 9, 3, 1)
+
+
+def seed_settled_money() -> int:
+    """The demo shops' money in each state: orders delivered and completed at past moments (the
+    buyer confirming receipt), then the settlement job run now, so pending and available balances
+    both exist. Idempotent: nothing is done once a demo shop has a settled order."""
+    if settings.PAYMENT_GATEWAY != "local":
+        return 0
+    from orders.services.deadlines import order_confirm_receipt
+    from orders.services.settlement import orders_settle_due
+
+    shopper = User.objects.filter(email=DEMO_SHOPPER_EMAIL).first()
+    address = BuyerAddress.objects.filter(user=shopper).order_by("id").first() if shopper else None
+    if shopper is None or address is None:
+        return 0
+    if Order.objects.filter(seller__slug__in=DEMO_MONEY_SHOPS, settled_at__isnull=False).exists():
+        return 0
+    skus_by_shop = _buyable_skus_by_shop(set(DEMO_MONEY_SHOPS))
+    cart = cart_get_or_create(user=shopper)
+    now = timezone.now()
+    window = timedelta(minutes=settings.ORDER_CANCEL_WINDOW_MINUTES)
+    placed = 0
+    for shop_index, slug in enumerate(DEMO_MONEY_SHOPS):
+        skus = skus_by_shop.get(slug)
+        if not skus:
+            continue
+        for index, days in enumerate(DEMO_COMPLETED_DAYS_AGO[shop_index:]):
+            completed_at = now - timedelta(days=days)
+            shipped_at = completed_at - timedelta(days=2)
+            order = _place_demo_seller_order(
+                shopper=shopper, address=address, cart=cart, sku=skus[(index + 2) % len(skus)]
+            )
+            order = _release(_placed_at(order, shipped_at - window - timedelta(hours=3)))
+            _ship(order, at=shipped_at)
+            tracking_poll_due(now=completed_at - timedelta(hours=1), min_interval=timedelta(0))
+            order_confirm_receipt(order_id=order.pk, buyer=shopper, now=completed_at)
+            placed += 1
+    # Ten days ago the oldest orders settled and the payout job paid them out (one shop's first
+    # payout bounced and was paid again); the rest settle now, the youngest stay pending.
+    paid_out_at = now - timedelta(days=10)
+    orders_settle_due(now=paid_out_at)
+    _seed_payouts(at=paid_out_at)
+    orders_settle_due(now=now)
+    return placed
+
+
+def _seed_payouts(*, at: datetime) -> None:
+    from sellers.models import Seller
+    from sellers.services.payouts import payout_mark_failed, payouts_create_due, payouts_run
+
+    bounced = Seller.objects.filter(slug=DEMO_MONEY_SHOPS[1]).first()
+    if bounced is not None:
+        for payout_id in payouts_create_due(now=at, seller_ids=[bounced.pk]):
+            payout_mark_failed(
+                payout_id=payout_id,
+                reason="The bank returned the transfer: the account number is closed.",
+                now=at,
+            )
+    payouts_run(now=at + timedelta(hours=1), sleep=lambda seconds: None)
+
+
 def demo_steps():
     """Called by `manage.py seed_demo` after the catalog's steps (the products must exist)."""
     return [
@@ -239,4 +304,5 @@ def demo_steps():
             f"{DEMO_SHOPPER_EMAIL}'s orders from the demo seller, in every state",
             seed_demo_seller_order_lives,
         ),
+        ("the demo shops' money: orders completed and settled", seed_settled_money),
     ]

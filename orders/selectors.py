@@ -371,3 +371,15 @@ def seller_order_get(*, seller: Seller, order_id: int) -> Order:
         ),
         id=order_id,
     )
+
+
+def settlement_release_dates(order_ids) -> dict:
+    """When each completed order's pending money becomes available (completion + the hold), for
+    the Seller Center's Finance page (registered with sellers.finance in OrdersConfig.ready())."""
+    hold = timedelta(days=settings.SETTLEMENT_HOLD_DAYS)
+    return {
+        pk: completed_at + hold
+        for pk, completed_at in Order.objects.filter(
+            pk__in=list(order_ids), completed_at__isnull=False
+        ).values_list("pk", "completed_at")
+    }

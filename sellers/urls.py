@@ -8,7 +8,7 @@ catalog's seller_products and seller_bulk, orders' seller_orders, returns' selle
 from django.urls import path
 
 from sellers.models import ShopAddress
-from sellers.views import application, seller_center
+from sellers.views import application, finance, seller_center
 
 seller_center_patterns = (
     [
@@ -29,7 +29,12 @@ seller_center_patterns = (
         ),
         # The Seller Center.
         path("", seller_center.dashboard, name="dashboard"),
-        path("finance/", seller_center.finance, name="finance"),
+        path("finance/", finance.overview, name="finance"),
+        path("finance/transactions/", finance.transactions, name="finance_transactions"),
+        path("finance/transactions.csv", finance.transactions_csv, name="finance_transactions_csv"),
+        path("finance/statements/", finance.statements, name="finance_statements"),
+        path("finance/statements.csv", finance.statements_csv, name="finance_statements_csv"),
+        path("finance/payouts/", finance.payouts, name="finance_payouts"),
         path("affiliates/", seller_center.affiliates, name="affiliates"),
         path("messages/", seller_center.seller_messages, name="messages"),
         path("settings/", seller_center.shop_settings, name="settings"),

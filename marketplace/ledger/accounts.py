@@ -60,3 +60,12 @@ def platform_refunds_payable(currency: str) -> tuple[str, str]:
     """Money the gateway took for orders that had expired before the payment was recorded,
     owed back to the buyer until the refund goes out (orders.services.refunds)."""
     return f"platform:refunds_payable:{currency}", LIABILITY
+
+
+def platform_adjustments(currency: str) -> tuple[str, str]:
+    """The platform's side of manual adjustments (marketplace.ledger.adjustments): a credit to a
+    shop is debited here, a debit from a shop credited. A revenue account rather than an expense
+    one (the ledger has no expense kind, and adding one would change every report of kinds): it
+    reads as the platform's net gain from adjustments, negative when it gave more than it took,
+    and sits beside commission earned in the platform's income."""
+    return f"platform:adjustments:{currency}", REVENUE

@@ -459,3 +459,54 @@ def journal_late_payment_refunded(*, seller_order_id: int, amount: Money) -> Led
         ],
         reference=_order_reference(seller_order_id),
     )
+
+
+def journal_seller_adjusted(
+    *, adjustment_id: int, seller_id: int, direction: str, amount: Money, description: str = ""
+) -> LedgerTransaction:
+    """A manual adjustment by platform staff (marketplace.ledger.adjustments), against the
+    platform's adjustments account.
+
+    credit: platform adjustments +A | seller debt -d | seller available -(A-d), where d is what
+            the seller owes (debt is repaid first, as settlement does);
+    debit:  seller available +a | seller debt +(A-a) | platform adjustments -A, where a is what
+            available holds: the rest becomes debt, as a refund after settlement does, so
+            available never goes below zero.
+    Idempotent by `adjustment:<id>`: a repeat returns the first transaction, whatever the
+    balances are by then."""
+    if direction not in ("credit", "debit"):
+        raise DomainError(f"Unknown adjustment direction {direction!r}.", code="invalid_direction")
+    if amount.amount_minor <= 0:
+        raise DomainError("An adjustment must be a positive amount.", code="amount_not_positive")
+    currency = amount.currency
+    key = f"adjustment:{adjustment_id}"
+    available_account = accounts.seller_available(seller_id, currency)
+    debt_account = accounts.seller_debt(seller_id, currency)
+    with transaction.atomic():
+        ledger_lock_accounts([available_account, debt_account])
+        existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return existing
+        if direction == "credit":
+            debt = max(ledger_raw_balance(debt_account[0]), 0)
+            to_debt = Money(min(debt, amount.amount_minor), currency)
+            legs = _legs(
+                (accounts.platform_adjustments(currency), amount),
+                (debt_account, -to_debt),
+                (available_account, -(amount - to_debt)),
+            )
+        else:
+            available = -ledger_raw_balance(available_account[0])
+            from_available = Money(min(max(available, 0), amount.amount_minor), currency)
+            legs = _legs(
+                (available_account, from_available),
+                (debt_account, amount - from_available),
+                (accounts.platform_adjustments(currency), -amount),
+            )
+        return ledger_post(
+            idempotency_key=key,
+            kind="adjustment",
+            legs=legs,
+            reference=key,
+            description=description[:300],
+        )

@@ -13,7 +13,9 @@ Test cards (spaces and dashes are ignored):
 - not 16 digits, or failing the Luhn check: declined (incorrect_number)
 """
 
+import os
 import secrets
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -249,6 +251,7 @@ def local_transfer_create(
         )
 
     transfer = _create_once(LocalTransfer, idempotency_key=idempotency_key, create=create)
+    _transfer_test_delay()
     if (transfer.amount_minor, transfer.currency, transfer.destination.external_id) != (
         amount_minor,
         currency,
@@ -260,6 +263,18 @@ def local_transfer_create(
         amount_minor=transfer.amount_minor,
         destination=transfer.destination.external_id,
     )
+
+
+# Tests only: the payout kill -9 test (tests/sellers/test_payout_worker_kill.py) sets this in a
+# worker's environment to hold each transfer this many milliseconds after it is written and before
+# the answer returns, the window in which a crash leaves a transfer its caller never heard of.
+TRANSFER_DELAY_ENV = "LOCAL_GATEWAY_TEST_TRANSFER_DELAY_MS"
+
+
+def _transfer_test_delay() -> None:
+    delay_ms = int(os.environ.get(TRANSFER_DELAY_ENV) or 0)
+    if delay_ms > 0:
+        time.sleep(delay_ms / 1000)
 
 
 def local_refund_create(

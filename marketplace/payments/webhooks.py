@@ -14,11 +14,11 @@ cannot import them. An app registers its handlers when it loads:
     @webhook_handler_register("account.updated")
     def payout_account_updated(event: StripeEvent) -> str | None: ...
 
-Registered today: `account.updated` (sellers/webhooks.py: the payout account's state). Still to
-register, by the code that owns them: `payment_intent.succeeded` and `payment_intent.payment_failed`
-(checkout, in orders), `charge.refunded` and `transfer.reversed` (refunds, in orders), `payout.paid`
-and `payout.failed` (payouts, in sellers). An event nobody handles is marked processed with the
-note "no handler".
+Registered today: `account.updated`, `transfer.reversed`, `transfer.failed`, `payout.paid` and
+`payout.failed` (sellers/webhooks.py: the payout account's state and the payouts'),
+`payment_intent.succeeded` and `payment_intent.payment_failed` (orders/webhooks.py: checkouts).
+Still to register: `charge.refunded` (refunds, in orders). An event nobody handles is marked
+processed with the note "no handler".
 
 Rules for handlers:
 - Run inside the transaction that holds the event's row lock; write through services; never call

@@ -1,3 +1,4 @@
-"""Admin for sellers: the application review queue, and the shop's set-up records."""
+"""Admin for sellers: the application review queue, the shop's set-up records, and the staff side
+of seller finance (payouts, manual ledger adjustments, reconciliation)."""
 
-from sellers.admin import application, shop  # noqa: F401  (registers the admin classes)
+from sellers.admin import application, payouts, shop  # noqa: F401  (registers the admin classes)

@@ -59,7 +59,17 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
         approved_only=True,
         also_active_on=("seller_returns:",),
     ),
-    NavEntry("Finance", "seller_center:finance", Section.FINANCE, approved_only=True),
+    NavEntry(
+        "Finance",
+        "seller_center:finance",
+        Section.FINANCE,
+        approved_only=True,
+        also_active_on=(
+            "seller_center:finance_transactions",
+            "seller_center:finance_statements",
+            "seller_center:finance_payouts",
+        ),
+    ),
     NavEntry("Affiliates", "seller_center:affiliates", Section.AFFILIATES, approved_only=True),
     NavEntry("Messages", "seller_center:messages", Section.MESSAGES, approved_only=True),
     NavEntry("Policies", "seller_center:policies", Section.POLICIES),

@@ -153,17 +153,6 @@ affiliates = _section_page(Section.AFFILIATES, "sellers/seller_center/affiliates
 seller_messages = _section_page(Section.MESSAGES, "sellers/seller_center/messages.html")
 
 
-@seller_center_view(Section.FINANCE, require_approved=True)
-@require_safe
-def finance(request):
-    context = {
-        "seller": request.seller,
-        "payout_account": PayoutAccount.objects.filter(seller=request.seller).first(),
-        "can_manage_payouts": can_open(request.seller_member.role, Section.SETTINGS),
-    }
-    return render(request, "sellers/seller_center/finance.html", context)
-
-
 # --- Settings: profile, addresses, shipping, payouts ------------------------------------------
 
 

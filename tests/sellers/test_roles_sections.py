@@ -131,7 +131,6 @@ def test_the_orders_section_lists_orders_and_says_so_when_there_are_none(client)
     [
         ("seller_center:affiliates", "This page will let you open affiliate campaigns"),
         ("seller_center:messages", "This page will hold your conversations with shoppers"),
-        ("seller_center:finance", "This page will show your balances"),
     ],
 )
 def test_the_sections_not_built_yet_say_so_plainly(client, url_name, coming):
@@ -145,14 +144,14 @@ def test_the_sections_not_built_yet_say_so_plainly(client, url_name, coming):
     assert "empty-state" not in html
 
 
-def test_finance_shows_the_payout_account_status_and_no_made_up_balance(client):
+def test_finance_shows_the_payout_account_status_and_an_empty_history(client):
     seller = ApprovedSellerFactory()
     client.force_login(seller.owner)
 
     html = client.get(reverse("seller_center:finance")).content.decode()
 
     assert "Not connected" in html
-    assert "$0.00" not in html
+    assert "No transactions yet" in html
 
 
 def test_someone_without_a_shop_sees_only_the_application_in_the_navigation(client):
