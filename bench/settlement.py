@@ -411,6 +411,7 @@ def machine() -> dict:
         "python": platform.python_version(),
         "postgresql": scalar(url_for(url, url.path.lstrip("/")), "SHOW server_version"),
         "load_average_at_start": os.getloadavg(),
+        "pgoptions": os.environ.get("PGOPTIONS", ""),
     }
 
 

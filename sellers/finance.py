@@ -384,7 +384,9 @@ def finance_chart(series: list[tuple[date, int]], *, width: int = 600, height: i
     values = [value for _, value in series]
     top = max(max(values, default=0), 0)
     bottom = min(min(values, default=0), 0)
-    span = (top - bottom) or 1
+    if top == bottom:
+        top = bottom + 1  # a flat series (all zero) sits on the baseline, not at the top
+    span = top - bottom
     pad = 8
     inner = height - 2 * pad
     step = width / max(len(series) - 1, 1)

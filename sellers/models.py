@@ -358,7 +358,7 @@ class Payout(models.Model):
         FAILED = "failed", "Failed"
 
     seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="payouts")
-    amount_minor = models.PositiveIntegerField()
+    amount_minor = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     # transfer:payout:<id>, set in the transaction that creates the row, before any gateway call.

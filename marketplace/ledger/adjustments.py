@@ -12,8 +12,11 @@ the admin's permission check (sellers/admin/payouts.py); the rules on the amount
 people are here.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from marketplace.errors import DomainError
@@ -33,8 +36,23 @@ class AdjustmentError(DomainError):
     code = "adjustment_refused"
 
 
-def adjustment_needs_approval(amount_minor: int) -> bool:
-    return amount_minor >= settings.LEDGER_ADJUSTMENT_APPROVAL_MINOR
+def adjustment_needs_approval(
+    amount_minor: int, *, seller_id: int | None = None, actor=None, now=None
+) -> bool:
+    """At or above the threshold, counting what the same person adjusted for the same shop in
+    the last 24 hours: many small adjustments cannot add up past the second approval."""
+    recent = 0
+    if seller_id is not None and actor is not None:
+        since = (now or timezone.now()) - timedelta(hours=24)
+        recent = (
+            LedgerAdjustment.objects.filter(
+                seller_id=seller_id, created_by=actor, created_at__gte=since
+            )
+            .exclude(status=LedgerAdjustment.Status.REJECTED)
+            .aggregate(total=Sum("amount_minor"))["total"]
+            or 0
+        )
+    return amount_minor + recent >= settings.LEDGER_ADJUSTMENT_APPROVAL_MINOR
 
 
 def _checked(*, seller_id, direction, amount_minor, currency, reason) -> tuple[str, str]:
@@ -101,7 +119,9 @@ def adjustment_create(
         reason=reason,
     )
     now = now or timezone.now()
-    needs_approval = adjustment_needs_approval(amount_minor)
+    needs_approval = adjustment_needs_approval(
+        amount_minor, seller_id=seller_id, actor=actor, now=now
+    )
     with transaction.atomic():
         adjustment = LedgerAdjustment.objects.create(
             seller_id=seller_id,

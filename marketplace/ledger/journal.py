@@ -25,12 +25,13 @@ cash +T | refunds payable -T, then, as its refund is decided, refunds payable +T
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from marketplace.errors import DomainError
 from marketplace.ledger import accounts
-from marketplace.ledger.models import LedgerEntry, LedgerTransaction
+from marketplace.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from marketplace.ledger.services import (
     Leg,
     ledger_accounts_ensure,
@@ -278,10 +279,22 @@ def journal_orders_settled(items: list[SettlementItem], *, posted_at=None) -> li
             return []
         left = _pending_left_by_order(items)
         debt_codes = {accounts.seller_debt(i.seller_id, i.currency)[0] for i in items}
+        # Summed per account in a correlated subquery, so each debt account is one index probe
+        # (a join over `account__code__in` made PostgreSQL scan every ledger entry per batch).
         debts = dict(
-            LedgerEntry.objects.filter(account__code__in=debt_codes)
-            .values_list("account__code")
-            .annotate(total=Sum("amount_minor"))
+            LedgerAccount.objects.filter(code__in=debt_codes).values_list(
+                "code",
+                Coalesce(
+                    Subquery(
+                        LedgerEntry.objects.filter(account_id=OuterRef("pk"))
+                        .order_by()
+                        .values("account_id")
+                        .annotate(total=Sum("amount_minor"))
+                        .values("total")
+                    ),
+                    0,
+                ),
+            )
         )
         planned: list[tuple[SettlementItem, list[Leg]]] = []
         for item in items:
@@ -376,14 +389,16 @@ def journal_seller_payout_created(
 ) -> LedgerTransaction:
     """Reserve `amount` of the seller's available balance for a payout.
 
-    Raises InsufficientBalance (writing nothing) when the available balance is smaller."""
+    Raises InsufficientBalance (writing nothing) when the available balance is smaller or a debt
+    is open (both read under the accounts' locks)."""
     currency = amount.currency
     available_account = accounts.seller_available(seller_id, currency)
     key = f"payout-created:{payout_id}"
     if amount.amount_minor <= 0:
         raise DomainError("A payout must be a positive amount.", code="payout_not_positive")
+    debt_account = accounts.seller_debt(seller_id, currency)
     with transaction.atomic():
-        ledger_lock_accounts([available_account])
+        ledger_lock_accounts([available_account, debt_account])
         if not LedgerTransaction.objects.filter(idempotency_key=key).exists():
             available = -ledger_raw_balance(available_account[0])
             if amount.amount_minor > available:
@@ -391,6 +406,8 @@ def journal_seller_payout_created(
                     f"The payout of {amount} exceeds the available balance of "
                     f"{Money(available, currency)}."
                 )
+            if ledger_raw_balance(debt_account[0]) > 0:
+                raise InsufficientBalance("No payout while the seller owes a debt.")
         return ledger_post(
             idempotency_key=key,
             kind="payout_created",
@@ -420,17 +437,29 @@ def journal_seller_payout_paid(
 def journal_seller_payout_failed(
     *, payout_id: int, seller_id: int, amount: Money
 ) -> LedgerTransaction:
-    """The gateway returned the payout: the money goes back to the seller's available balance."""
+    """The gateway returned the payout: the money goes back to the seller, repaying any debt
+    opened meanwhile first (a refund after settlement), the rest to available; payouts wait
+    while a debt is open, so money left in available beside a debt would be stuck."""
     currency = amount.currency
-    return ledger_post(
-        idempotency_key=f"payout-failed:{payout_id}",
-        kind="payout_failed",
-        legs=[
-            Leg(accounts.seller_payout_in_transit(seller_id, currency), amount),
-            Leg(accounts.seller_available(seller_id, currency), -amount),
-        ],
-        reference=f"payout:{payout_id}",
-    )
+    key = f"payout-failed:{payout_id}"
+    debt_account = accounts.seller_debt(seller_id, currency)
+    with transaction.atomic():
+        ledger_lock_accounts([accounts.seller_available(seller_id, currency), debt_account])
+        existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return existing
+        debt = max(ledger_raw_balance(debt_account[0]), 0)
+        to_debt = Money(min(debt, amount.amount_minor), currency)
+        return ledger_post(
+            idempotency_key=key,
+            kind="payout_failed",
+            legs=_legs(
+                (accounts.seller_payout_in_transit(seller_id, currency), amount),
+                (debt_account, -to_debt),
+                (accounts.seller_available(seller_id, currency), -(amount - to_debt)),
+            ),
+            reference=f"payout:{payout_id}",
+        )
 
 
 def journal_late_payment_received(*, seller_order_id: int, amount: Money) -> LedgerTransaction:

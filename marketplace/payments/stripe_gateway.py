@@ -88,6 +88,15 @@ def _translated_errors(action: str) -> Iterator[None]:
             "The payment provider cannot be reached right now. Please try again in a minute."
         ) from error
     except stripe.StripeError as error:
+        if _is_ambiguous(error):
+            # 409 (the same idempotency key in flight), 429 (rate limited) and 5xx: the request
+            # may or may not have taken effect. Unavailable, not refused, so callers keep the
+            # operation pending and retry it with the same key instead of recording a failure
+            # (a payout marked failed while its transfer exists would be paid again).
+            logger.warning("Stripe could not answer %s for now: %s", action, error)
+            raise GatewayUnavailable(
+                "The payment provider is busy right now. Please try again in a minute."
+            ) from error
         logger.error(
             "Stripe refused to %s: %s (HTTP %s, code %s, request %s)",
             action,
@@ -100,6 +109,11 @@ def _translated_errors(action: str) -> Iterator[None]:
             f"The payment provider refused to {action}: {error.user_message or error}",
             code=error.code or "gateway_error",
         ) from error
+
+
+def _is_ambiguous(error: stripe.StripeError) -> bool:
+    status = error.http_status or 0
+    return status in (409, 429) or status >= 500
 
 
 def _payment_intent_id_of(details: Any) -> str:

@@ -3,7 +3,7 @@
 
 `orders_settle_due` (orders.tasks.settle_due_orders, every 30 minutes) takes the orders completed
 at least SETTLEMENT_HOLD_DAYS ago and not settled yet, SETTLEMENT_BATCH_SIZE at a time, oldest
-first, and settles each batch in one transaction with a fixed number of statements whatever its
+first (an order with a return or dispute still open waits until it closes), and settles each batch in one transaction with a fixed number of statements whatever its
 size (marketplace.ledger.journal.journal_orders_settled: what each order still holds in pending
 moves to available for the seller, debt repaid first, and to commission earned for the
 platform), then stamps the orders `settled_at` in one UPDATE. Safe to rerun (settled orders are
@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from marketplace.ledger.journal import SettlementItem, journal_orders_settled
 from orders.models import Order, OrderStatus
+from orders.services.deadlines import open_after_sales_condition
 
 
 def orders_settle_due(*, now: datetime | None = None, batch_size: int | None = None) -> int:
@@ -38,9 +39,15 @@ def orders_settle_due(*, now: datetime | None = None, batch_size: int | None = N
 
 def _settle_batch(*, cutoff: datetime, now: datetime, batch_size: int) -> int:
     with transaction.atomic():
-        due = Order.objects.filter(
-            status=OrderStatus.COMPLETED, settled_at__isnull=True, completed_at__lte=cutoff
-        ).order_by("completed_at", "id")
+        # An order with a return still open waits: settling it would pay out money the return
+        # may take back (orders.services.deadlines owns what counts as open).
+        due = (
+            Order.objects.filter(
+                status=OrderStatus.COMPLETED, settled_at__isnull=True, completed_at__lte=cutoff
+            )
+            .filter(~open_after_sales_condition())
+            .order_by("completed_at", "id")
+        )
         if connection.features.has_select_for_update_skip_locked:
             # Another worker's batch is skipped, not waited for nor settled twice.
             due = due.select_for_update(skip_locked=True)

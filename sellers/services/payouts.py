@@ -188,7 +188,16 @@ def payout_send(*, payout_id: int, now: datetime | None = None) -> Payout:
                 # transaction. With Stripe, payout.paid / transfer.reversed decide (webhooks).
                 _mark_paid(payout, now=now)
     except IllegalTransition:
-        pass  # a concurrent send of the same payout recorded the same transfer first
+        # A concurrent send of the same payout recorded the same transfer first (same key, same
+        # transfer). A payout failed meanwhile while its transfer exists must not pass quietly:
+        # the money was sent; staff must look at it.
+        payout.refresh_from_db()
+        if payout.status == Payout.Status.FAILED:
+            logger.error(
+                "Payout %s is marked failed but its transfer %s exists: check it by hand.",
+                payout.pk,
+                result.id,
+            )
     payout.refresh_from_db()
     return payout
 

@@ -90,3 +90,26 @@ def assert_no_csp_violations(page) -> None:
     violations = page.evaluate("window.__cspViolations")
     assert violations is not None, f"{page.url} does not record violations: use new_watched_page"
     assert not violations, (page.url, violations)
+
+
+def download_csv(page, link) -> tuple[str, list[dict[str, str]]]:
+    """Click `link` (a locator for a download link) and read the file it downloads as CSV:
+    the suggested file name and its rows as dicts keyed by the header."""
+    import csv
+
+    with page.expect_download() as info:
+        link.click()
+    download = info.value
+    failure = download.failure()
+    assert failure is None, f"the download of {download.url} failed: {failure}"
+    with open(download.path(), newline="", encoding="utf-8") as handle:
+        return download.suggested_filename, list(csv.DictReader(handle))
+
+
+def stat_value(page, label: str):
+    """The value locator of the Seller Center stat card (components/stat.html) labelled `label`."""
+    import re
+
+    label_pattern = re.compile(rf"^\s*{re.escape(label)}\s*$")
+    card = page.locator(".stat").filter(has=page.locator(".stat-label", has_text=label_pattern))
+    return card.locator(".stat-value")

@@ -346,3 +346,19 @@ def test_two_approvers_at_once_post_the_adjustment_once():
     assert sorted(outcomes) == ["already_decided", "approved"]
     assert LedgerTransaction.objects.filter(kind="adjustment").count() == 1
     assert available() == usd(50_000)
+
+
+def test_small_adjustments_by_one_person_add_up_to_the_second_approval():
+    """Splitting a large adjustment into small ones does not avoid the second staff member."""
+    staff = StaffUserFactory()
+    first = create(staff, amount_minor=6_000)
+    second = create(staff, amount_minor=6_000)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == Status.POSTED
+    assert second.status == Status.PENDING_APPROVAL
+    # Another staff member's own small adjustment for the shop is their own count.
+    other = create(StaffUserFactory(), amount_minor=6_000)
+    other.refresh_from_db()
+    assert other.status == Status.POSTED

@@ -17,6 +17,7 @@ from marketplace.ledger.services import ledger_balance
 from marketplace.money import Money
 from marketplace.state import transition
 from orders.models import ORDER_MACHINE, Order, OrderStatus
+from orders.services.deadlines import order_confirm_receipt
 from orders.services.refunds import (
     order_split,
     refund_issue,
@@ -25,6 +26,7 @@ from orders.services.refunds import (
 from orders.services.settlement import orders_settle_due
 from tests.celery_worker import celery_worker_process
 from tests.orders.factories import order_with_lines
+from tests.returns.factories import delivered_order
 from tests.sellers.factories import ApprovedSellerFactory
 
 pytestmark = pytest.mark.django_db
@@ -428,3 +430,23 @@ def test_the_settlement_task_on_a_real_worker_settles_due_orders_once(seller):
     assert settled_keys() == sorted(f"order-settled:{o.pk}" for o in orders)
     assert available(seller) == sum(net(o) for o in orders)
     assert Order.objects.get(pk=recent.pk).settled_at is None
+
+
+def test_an_order_with_a_return_open_waits_to_settle(seller):
+    """Settling it would pay out money the open return may take back."""
+    from returns.services.requests import return_request_create
+
+    order = delivered_order(seller, (2500, 1))
+    order_confirm_receipt(order_id=order.pk, buyer=order.buyer)
+    line = order.lines.get()
+    return_request_create(
+        order_id=order.pk,
+        buyer=order.buyer,
+        kind="refund_only",
+        reason="damaged",
+        quantities={line.pk: 1},
+    )
+
+    assert orders_settle_due(now=timezone.now() + timedelta(days=8)) == 0
+    order.refresh_from_db()
+    assert order.settled_at is None

@@ -24,6 +24,7 @@ from sellers.services import payouts as payouts_module
 from sellers.services.payouts import (
     PayoutNotPossible,
     RateLimiter,
+    payout_mark_failed,
     payout_retry,
     payouts_create_due,
     payouts_reconcile,
@@ -454,3 +455,39 @@ def test_reconcile_lists_the_payouts_in_transit_too_long():
     payout = in_transit_payout(seller)
     assert payouts_reconcile() == []
     assert payouts_reconcile(now=timezone.now() + timedelta(hours=2)) == [payout.pk]
+
+
+# --- Found in review: a failure that was not one, debt beside returned money ----------------------
+
+
+def test_a_payout_returned_while_a_debt_opened_repays_the_debt_first():
+    seller = payable_seller(available=5000)
+    payout_id = payouts_create_due(seller_ids=[seller.pk])[0]
+    open_debt(seller, 2000)  # a refund after settlement, while the payout was on its way
+
+    payout_mark_failed(payout_id=payout_id, reason="The bank returned it.")
+
+    assert available(seller) == 3000
+    assert ledger_balance(accounts.seller_debt(seller.pk, USD)).amount_minor == 0
+    assert in_transit(seller) == 0
+
+
+def test_the_ledger_refuses_a_payout_while_a_debt_is_open():
+    from marketplace.ledger.journal import InsufficientBalance, journal_seller_payout_created
+
+    seller = payable_seller(available=5000)
+    open_debt(seller, 100)
+    with pytest.raises(InsufficientBalance):
+        journal_seller_payout_created(payout_id=10**9, seller_id=seller.pk, amount=Money(100, USD))
+
+
+def test_a_busy_or_failing_provider_leaves_the_payout_pending_not_failed(monkeypatch):
+    """Stripe's 409 (same key in flight), 429 and 5xx may have taken effect: GatewayUnavailable,
+    so the payout is retried with its key instead of being failed and paid again."""
+    import stripe
+
+    from marketplace.payments.stripe_gateway import _translated_errors
+
+    for status in (409, 429, 500, 503):
+        with pytest.raises(GatewayUnavailable), _translated_errors("send a transfer"):
+            raise stripe.APIError("busy", http_status=status)
