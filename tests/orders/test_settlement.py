@@ -140,7 +140,12 @@ def test_the_hold_comes_from_the_setting(seller, settings):
 
 @pytest.mark.parametrize(
     "status",
-    [OrderStatus.ON_HOLD, OrderStatus.AWAITING_SHIPMENT, OrderStatus.IN_TRANSIT, "delivered"],
+    [
+        OrderStatus.ON_HOLD,
+        OrderStatus.AWAITING_SHIPMENT,
+        OrderStatus.IN_TRANSIT,
+        OrderStatus.DELIVERED,
+    ],
 )
 def test_orders_that_are_not_completed_never_settle(seller, status):
     order = order_with_lines(seller)
